@@ -1,0 +1,121 @@
+"""The `mrap` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mrap.config import BOOTSTRAP_ACCOUNT, Settings, load_settings
+from mrap.edge import server
+from mrap.storage.local.store import LocalRegionStore
+from mrap.store.control import (
+    AccessKey,
+    ControlStore,
+    new_access_key_id,
+    new_secret_access_key,
+)
+
+
+def root_arn(account_id: str) -> str:
+    """ARN of an account's root user."""
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def bootstrap(settings: Settings) -> AccessKey:
+    """Prepare the data directory: bootstrap account, its root key, swept region stores."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    control = ControlStore(settings.control_db)
+    try:
+        control.ensure_account(BOOTSTRAP_ACCOUNT)
+        arn = root_arn(BOOTSTRAP_ACCOUNT)
+        wanted = settings.root_access_key_id
+        existing = {k.access_key_id: k for k in control.keys_of(arn)}
+        if wanted and wanted in existing:
+            key = existing[wanted]
+        elif wanted:
+            secret = settings.root_secret_access_key or new_secret_access_key()
+            key = control.add_access_key(BOOTSTRAP_ACCOUNT, arn, wanted, secret)
+        elif existing:
+            key = next(iter(existing.values()))
+        else:
+            key = control.add_access_key(
+                BOOTSTRAP_ACCOUNT, arn, new_access_key_id(), new_secret_access_key()
+            )
+    finally:
+        control.close()
+    for region in settings.regions:
+        store = LocalRegionStore(region, settings.region_dir(region))
+        try:
+            store.sweep()
+        finally:
+            store.close()
+    return key
+
+
+def banner(settings: Settings, key: AccessKey) -> str:
+    """What `mrap serve` prints at start: endpoint, credentials, examples."""
+    endpoint = f"http://{settings.host}:{settings.port}"
+    return f"""mrap gateway listening on {endpoint}
+  data directory: {settings.data_dir.resolve()}
+  regions:        {", ".join(settings.regions)}
+  account:        {key.account_id} (root)
+  access key:     {key.access_key_id}
+  secret key:     {key.secret}
+
+aws CLI:
+  export AWS_ACCESS_KEY_ID={key.access_key_id}
+  export AWS_SECRET_ACCESS_KEY={key.secret}
+  export AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url {endpoint} s3 mb s3://my-bucket
+  aws --endpoint-url {endpoint} s3 cp README.md s3://my-bucket/
+  aws --endpoint-url {endpoint} s3 ls s3://my-bucket
+
+boto3:
+  import boto3
+  s3 = boto3.client("s3", endpoint_url="{endpoint}", region_name="us-east-1",
+                    aws_access_key_id="{key.access_key_id}",
+                    aws_secret_access_key="{key.secret}")
+  s3.create_bucket(Bucket="my-bucket")
+  print(s3.list_buckets()["Buckets"])
+"""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        {
+            "host": args.host,
+            "port": args.port,
+            "data_dir": args.data_dir,
+            "domain": args.domain,
+            "workers": args.workers,
+            "quiet": args.quiet or None,
+        }
+    )
+    key = bootstrap(settings)
+    sock = server.bind(settings)
+    print(banner(settings, key), flush=True)
+    server.run(settings, sock)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mrap` command."""
+    parser = argparse.ArgumentParser(prog="mrap", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", help="address to bind (MRAP_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (MRAP_PORT, default 9000)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (MRAP_DATA_DIR, ./data)")
+    serve.add_argument("--domain", help="domain for virtual-hosted buckets (MRAP_DOMAIN)")
+    serve.add_argument("--workers", type=int, help="worker processes (MRAP_WORKERS, default 1)")
+    serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.set_defaults(func=_serve)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

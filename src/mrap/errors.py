@@ -1,0 +1,154 @@
+"""S3 errors: one exception type per S3 error code.
+
+Domain code raises these; the edge renders them as the S3 XML error document. Each carries
+the HTTP status and the message AWS uses, plus optional extra elements for the document.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class S3Error(Exception):
+    """Base of every error that reaches a client as an S3 error document."""
+
+    code: ClassVar[str] = "InternalError"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "We encountered an internal error. Please try again."
+
+    def __init__(self, message: str | None = None, **extra: str) -> None:
+        self.message = message or self.default_message
+        self.extra = extra
+        super().__init__(self.message)
+
+
+def _error(code: str, status: int, message: str) -> type[S3Error]:
+    return type(code, (S3Error,), {"code": code, "status": status, "default_message": message})
+
+
+InternalError = _error("InternalError", 500, S3Error.default_message)
+AccessDenied = _error("AccessDenied", 403, "Access Denied")
+AllAccessDisabled = _error(
+    "AllAccessDisabled", 403, "All access to this Amazon S3 resource has been disabled."
+)
+InvalidAccessKeyId = _error(
+    "InvalidAccessKeyId",
+    403,
+    "The AWS Access Key Id you provided does not exist in our records.",
+)
+SignatureDoesNotMatch = _error(
+    "SignatureDoesNotMatch",
+    403,
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method.",
+)
+RequestTimeTooSkewed = _error(
+    "RequestTimeTooSkewed",
+    403,
+    "The difference between the request time and the current time is too large.",
+)
+AuthorizationHeaderMalformed = _error(
+    "AuthorizationHeaderMalformed", 400, "The authorization header is malformed."
+)
+AuthorizationQueryParametersError = _error(
+    "AuthorizationQueryParametersError",
+    400,
+    "Error parsing the X-Amz-Credential parameter.",
+)
+XAmzContentSHA256Mismatch = _error(
+    "XAmzContentSHA256Mismatch",
+    400,
+    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+)
+NoSuchBucket = _error("NoSuchBucket", 404, "The specified bucket does not exist")
+NoSuchKey = _error("NoSuchKey", 404, "The specified key does not exist.")
+NoSuchVersion = _error("NoSuchVersion", 404, "The specified version does not exist.")
+MetadataTooLarge = _error(
+    "MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."
+)
+NoSuchUpload = _error(
+    "NoSuchUpload",
+    404,
+    "The specified upload does not exist. The upload ID may be invalid, "
+    "or the upload may have been aborted or completed.",
+)
+BucketAlreadyExists = _error(
+    "BucketAlreadyExists",
+    409,
+    "The requested bucket name is not available. The bucket namespace is shared by all "
+    "users of the system. Please select a different name and try again.",
+)
+BucketAlreadyOwnedByYou = _error(
+    "BucketAlreadyOwnedByYou",
+    409,
+    "Your previous request to create the named bucket succeeded and you already own it.",
+)
+BucketNotEmpty = _error("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+TooManyBuckets = _error(
+    "TooManyBuckets", 400, "You have attempted to create more buckets than allowed"
+)
+InvalidBucketName = _error("InvalidBucketName", 400, "The specified bucket is not valid.")
+InvalidLocationConstraint = _error(
+    "InvalidLocationConstraint", 400, "The specified location-constraint is not valid"
+)
+KeyTooLongError = _error("KeyTooLongError", 400, "Your key is too long")
+InvalidArgument = _error("InvalidArgument", 400, "Invalid Argument")
+InvalidRequest = _error("InvalidRequest", 400, "Invalid Request")
+InvalidURI = _error("InvalidURI", 400, "Couldn't parse the specified URI.")
+MalformedXML = _error(
+    "MalformedXML",
+    400,
+    "The XML you provided was not well-formed or did not validate against our published schema",
+)
+MissingRequestBodyError = _error("MissingRequestBodyError", 400, "Request Body is empty")
+BadDigest = _error(
+    "BadDigest", 400, "The Content-MD5 you specified did not match what we received."
+)
+InvalidDigest = _error("InvalidDigest", 400, "The Content-MD5 you specified was invalid.")
+IncompleteBody = _error(
+    "IncompleteBody",
+    400,
+    "You did not provide the number of bytes specified by the Content-Length HTTP header",
+)
+MissingContentLength = _error(
+    "MissingContentLength", 411, "You must provide the Content-Length HTTP header."
+)
+EntityTooLarge = _error(
+    "EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"
+)
+EntityTooSmall = _error(
+    "EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."
+)
+RequestHeaderSectionTooLarge = _error(
+    "RequestHeaderSectionTooLarge",
+    400,
+    "Your request header section exceeds the maximum allowed size.",
+)
+RequestTimeout = _error(
+    "RequestTimeout",
+    400,
+    "Your socket connection to the server was not read from or written to within "
+    "the timeout period. Idle connections will be closed.",
+)
+InvalidRange = _error("InvalidRange", 416, "The requested range is not satisfiable")
+PreconditionFailed = _error(
+    "PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"
+)
+NotModified = _error("NotModified", 304, "Not Modified")
+InvalidPart = _error(
+    "InvalidPart",
+    400,
+    "One or more of the specified parts could not be found.  The part may not have been "
+    "uploaded, or the specified entity tag may not match the part's entity tag.",
+)
+InvalidPartOrder = _error(
+    "InvalidPartOrder",
+    400,
+    "The list of parts was not in ascending order. Parts must be ordered by part number.",
+)
+MethodNotAllowed = _error(
+    "MethodNotAllowed", 405, "The specified method is not allowed against this resource."
+)
+S3NotImplemented = _error(
+    "NotImplemented", 501, "A header you provided implies functionality that is not implemented"
+)

@@ -1,0 +1,81 @@
+"""The contract between the edge and the operations.
+
+The edge turns an HTTP request into an `OpRequest` and renders the `OpResponse` an operation
+returns. Operations see neither aiohttp nor XML text: request bodies arrive parsed, response
+documents leave as `XmlDoc` trees that the edge encodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, Protocol, Union
+from xml.etree.ElementTree import Element
+
+from multidict import CIMultiDictProxy, MultiDictProxy
+
+from mrap.auth.principal import Principal
+
+# A document is a root name and its children, in order. A child value is text (str, int,
+# bool, datetime), a nested list of children, or None (the element is left out).
+XmlValue = Union[str, int, bool, datetime, None, "XmlChildren"]
+XmlChildren = Sequence[tuple[str, XmlValue]]
+
+
+@dataclass(frozen=True)
+class XmlDoc:
+    """An XML response document."""
+
+    root: str
+    children: XmlChildren = ()
+    namespace: str | None = "http://s3.amazonaws.com/doc/2006-03-01/"
+    text: str | None = None  # for the rare root that holds text (LocationConstraint)
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """A range of an open file, sent with sendfile where possible; the edge closes it."""
+
+    file: BinaryIO
+    offset: int
+    length: int
+
+
+class Body(Protocol):
+    """A request body as it streams in, already checked against its declared hash/length."""
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks; the last iteration verifies the body's integrity."""
+
+    async def read_xml(
+        self, max_size: int = 1 << 20, verify: Callable[[bytes], None] | None = None
+    ) -> Element | None:
+        """Read a small XML body, `verify` it, and parse it (None when empty)."""
+
+    async def read_all(self, max_size: int) -> bytes:
+        """Read a small body whole."""
+
+
+@dataclass
+class OpRequest:
+    """An S3 request as operations see it."""
+
+    method: str
+    bucket: str
+    key: str
+    query: MultiDictProxy[str]
+    headers: CIMultiDictProxy[str]
+    body: Body
+    principal: Principal
+    request_id: str
+    content_length: int | None
+
+
+@dataclass
+class OpResponse:
+    """What an operation answers."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | FileBody | XmlDoc | None = None

@@ -1,0 +1,158 @@
+"""ListObjectsV2 and ListObjects (v1)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from mrap import errors
+from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
+from mrap.s3.access import owned_bucket
+from mrap.services import Services
+from mrap.storage.base import ListPage
+
+MAX_KEYS = 1000
+
+
+def _max_keys(req: OpRequest) -> int:
+    raw = req.query.get("max-keys", str(MAX_KEYS))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise errors.InvalidArgument(
+            "Provided max-keys not an integer or within integer range",
+            ArgumentName="max-keys",
+            ArgumentValue=raw,
+        )
+    return min(value, MAX_KEYS)
+
+
+def _url_encoded(req: OpRequest) -> bool:
+    encoding = req.query.get("encoding-type")
+    if encoding is None:
+        return False
+    if encoding != "url":
+        raise errors.InvalidArgument(
+            "Invalid Encoding Method specified in Request",
+            ArgumentName="encoding-type",
+            ArgumentValue=encoding,
+        )
+    return True
+
+
+def _enc(value: str | None, url: bool) -> str | None:
+    if value is None or not url:
+        return value
+    return quote(value, safe="/")
+
+
+def _page_children(
+    page: ListPage, url: bool, owner: XmlChildren | None
+) -> list[tuple[str, XmlValue]]:
+    children: list[tuple[str, XmlValue]] = []
+    prefixes: list[tuple[str, XmlValue]] = []
+    for entry in page.entries:
+        if entry.info is None:
+            prefixes.append(("CommonPrefixes", [("Prefix", _enc(entry.key, url))]))
+            continue
+        info = entry.info
+        children.append(
+            (
+                "Contents",
+                [
+                    ("Key", _enc(info.key, url)),
+                    ("LastModified", datetime.fromtimestamp(info.last_modified, UTC)),
+                    ("ETag", f'"{info.etag}"'),
+                    ("Size", info.size),
+                    ("Owner", owner),
+                    ("StorageClass", "STANDARD"),
+                ],
+            )
+        )
+    return children + prefixes
+
+
+def _owner(services: Services, account_id: str) -> XmlChildren:
+    account = services.control.ensure_account(account_id)
+    return [("ID", account.canonical_id), ("DisplayName", account.id)]
+
+
+def _list(services: Services, req: OpRequest, after: str, limit: int) -> ListPage:
+    record, store = owned_bucket(services, req.principal, req.bucket)
+    if limit == 0:
+        return ListPage([], truncated=False)
+    return store.list_objects(
+        record.name,
+        prefix=req.query.get("prefix", ""),
+        delimiter=req.query.get("delimiter", ""),
+        after=after,
+        limit=limit,
+    )
+
+
+def _token(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _untoken(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise errors.InvalidArgument(
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+            ArgumentValue=token,
+        ) from None
+
+
+async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
+    """GET /{bucket}?list-type=2."""
+    limit = _max_keys(req)
+    url = _url_encoded(req)
+    token = req.query.get("continuation-token")
+    start_after = req.query.get("start-after", "")
+    after = _untoken(token) if token is not None else start_after
+    page = _list(services, req, after, limit)
+    owner = None
+    if req.query.get("fetch-owner") == "true":
+        owner = _owner(services, req.principal.account_id)
+    children: list[tuple[str, XmlValue]] = [
+        ("Name", req.bucket),
+        ("Prefix", _enc(req.query.get("prefix", ""), url)),
+        ("Delimiter", _enc(req.query.get("delimiter"), url)),
+        ("MaxKeys", limit),
+        ("EncodingType", "url" if url else None),
+        ("KeyCount", len(page.entries)),
+        ("IsTruncated", page.truncated),
+        ("ContinuationToken", token),
+        ("NextContinuationToken", _token(page.entries[-1].key) if page.truncated else None),
+        ("StartAfter", _enc(start_after, url) if start_after else None),
+    ]
+    children += _page_children(page, url, owner)
+    return OpResponse(body=XmlDoc("ListBucketResult", children))
+
+
+async def list_objects(services: Services, req: OpRequest) -> OpResponse:
+    """GET /{bucket}: ListObjects version 1, paged by marker."""
+    limit = _max_keys(req)
+    url = _url_encoded(req)
+    marker = req.query.get("marker", "")
+    page = _list(services, req, marker, limit)
+    delimiter = req.query.get("delimiter")
+    next_marker = page.entries[-1].key if page.truncated and delimiter else None
+    children: list[tuple[str, XmlValue]] = [
+        ("Name", req.bucket),
+        ("Prefix", _enc(req.query.get("prefix", ""), url)),
+        ("Marker", _enc(marker, url)),
+        ("NextMarker", _enc(next_marker, url)),
+        ("MaxKeys", limit),
+        ("Delimiter", _enc(delimiter, url)),
+        ("IsTruncated", page.truncated),
+        ("EncodingType", "url" if url else None),
+    ]
+    children += _page_children(page, url, _owner(services, req.principal.account_id))
+    return OpResponse(body=XmlDoc("ListBucketResult", children))

@@ -1,0 +1,187 @@
+"""Multipart upload: Create, UploadPart, Complete, Abort, ListParts."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element
+
+from mrap import errors
+from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.s3.access import owned_bucket
+from mrap.s3.checksums import body_check, checksum_headers, multipart_etag
+from mrap.s3.metadata import metadata_from
+from mrap.s3.names import check_key
+from mrap.s3.objects import check_upload_length
+from mrap.services import Services
+from mrap.storage.base import PartInfo, RegionStore, Upload
+
+MAX_PART_NUMBER = 10000
+MAX_PART_SIZE = 5 * 1024**3
+MIN_PART_SIZE = 5 * 1024**2
+_MAX_PARTS_PAGE = 1000
+
+
+def _upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload]:
+    _, store = owned_bucket(services, req.principal, req.bucket)
+    upload_id = req.query.get("uploadId", "")
+    upload = store.get_upload(req.bucket, req.key, upload_id)
+    if upload is None:
+        raise errors.NoSuchUpload(UploadId=upload_id)
+    return store, upload
+
+
+async def create_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
+    """POST /{bucket}/{key}?uploads."""
+    _, store = owned_bucket(services, req.principal, req.bucket)
+    check_key(req.key)
+    info = metadata_from(req.headers, req.key)
+    upload = await store.create_upload(req.bucket, info)
+    headers = {}
+    algorithm = req.headers.get("x-amz-checksum-algorithm")
+    if algorithm:
+        headers["x-amz-checksum-algorithm"] = algorithm.upper()
+    doc = XmlDoc(
+        "InitiateMultipartUploadResult",
+        [("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
+    )
+    return OpResponse(headers=headers, body=doc)
+
+
+def _part_number(req: OpRequest) -> int:
+    raw = req.query.get("partNumber", "")
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise errors.InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        )
+    return number
+
+
+async def upload_part(services: Services, req: OpRequest) -> OpResponse:
+    """PUT /{bucket}/{key}?partNumber=N&uploadId=U."""
+    number = _part_number(req)
+    store, upload = _upload(services, req)
+    check_upload_length(req, MAX_PART_SIZE)
+    check = body_check(req.headers)
+    blob = await store.write_blob(check.watch(req.body.chunks()))
+    try:
+        etag, checksums = check.verify()
+        part = PartInfo(number, blob.size, etag, time.time(), checksums)
+        await store.put_part(upload, part, blob)
+    except BaseException:
+        store.discard_blob(blob)
+        raise
+    return OpResponse(headers={"ETag": f'"{etag}"', **checksum_headers(checksums)})
+
+
+def _requested_parts(req_doc: Element | None) -> list[tuple[int, str]]:
+    if req_doc is None or req_doc.tag != "CompleteMultipartUpload":
+        raise errors.MalformedXML()
+    parts = []
+    for element in req_doc.findall("Part"):
+        number, etag = element.findtext("PartNumber"), element.findtext("ETag")
+        if number is None or etag is None:
+            raise errors.MalformedXML()
+        try:
+            parts.append((int(number), etag.strip().strip('"')))
+        except ValueError:
+            raise errors.MalformedXML() from None
+    if not parts:
+        raise errors.MalformedXML()
+    return parts
+
+
+async def complete_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
+    """POST /{bucket}/{key}?uploadId=U: assemble the listed parts into the object."""
+    store, upload = _upload(services, req)
+    requested = _requested_parts(await req.body.read_xml())
+    numbers = [n for n, _ in requested]
+    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+        raise errors.InvalidPartOrder(UploadId=upload.upload_id)
+    stored = {p.number: p for p in store.list_parts(upload, after=0, limit=MAX_PART_NUMBER)}
+    chosen: list[PartInfo] = []
+    for number, etag in requested:
+        part = stored.get(number)
+        if part is None or part.etag != etag:
+            raise errors.InvalidPart(UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
+        chosen.append(part)
+    for part in chosen[:-1]:
+        if part.size < MIN_PART_SIZE:
+            raise errors.EntityTooSmall(
+                ProposedSize=str(part.size),
+                MinSizeAllowed=str(MIN_PART_SIZE),
+                PartNumber=str(part.number),
+                ETag=part.etag,
+            )
+    info = upload.info
+    info.etag = multipart_etag([p.etag for p in chosen])
+    info.size = sum(p.size for p in chosen)
+    info.last_modified = time.time()
+    info.parts_count = len(chosen)
+    info.checksums = {}
+    await store.complete_upload(upload, chosen, info)
+    doc = XmlDoc(
+        "CompleteMultipartUploadResult",
+        [
+            ("Location", f"/{req.bucket}/{req.key}"),
+            ("Bucket", req.bucket),
+            ("Key", req.key),
+            ("ETag", f'"{info.etag}"'),
+        ],
+    )
+    return OpResponse(body=doc)
+
+
+async def abort_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
+    """DELETE /{bucket}/{key}?uploadId=U."""
+    store, upload = _upload(services, req)
+    await store.abort_upload(upload)
+    return OpResponse(status=204)
+
+
+async def list_parts(services: Services, req: OpRequest) -> OpResponse:
+    """GET /{bucket}/{key}?uploadId=U, paged by part-number-marker."""
+    store, upload = _upload(services, req)
+    try:
+        marker = int(req.query.get("part-number-marker", "0") or 0)
+        limit = min(int(req.query.get("max-parts", _MAX_PARTS_PAGE)), _MAX_PARTS_PAGE)
+    except ValueError:
+        raise errors.InvalidArgument("part-number-marker and max-parts must be integers") from None
+    if limit < 0 or marker < 0:
+        raise errors.InvalidArgument("part-number-marker and max-parts must not be negative")
+    parts = store.list_parts(upload, after=marker, limit=limit + 1)
+    page, truncated = parts[:limit], len(parts) > limit
+    account = services.control.ensure_account(req.principal.account_id)
+    owner = [("ID", account.canonical_id), ("DisplayName", account.id)]
+    children: list[tuple[str, XmlValue]] = [
+        ("Bucket", req.bucket),
+        ("Key", req.key),
+        ("UploadId", upload.upload_id),
+        ("Initiator", owner),
+        ("Owner", owner),
+        ("StorageClass", "STANDARD"),
+        ("PartNumberMarker", marker),
+        ("NextPartNumberMarker", page[-1].number if page else marker),
+        ("MaxParts", limit),
+        ("IsTruncated", truncated),
+    ]
+    for part in page:
+        children.append(
+            (
+                "Part",
+                [
+                    ("PartNumber", part.number),
+                    ("LastModified", datetime.fromtimestamp(part.last_modified, UTC)),
+                    ("ETag", f'"{part.etag}"'),
+                    ("Size", part.size),
+                    *[(f"Checksum{k}", v) for k, v in part.checksums.items()],
+                ],
+            )
+        )
+    return OpResponse(body=XmlDoc("ListPartsResult", children))

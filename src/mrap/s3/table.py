@@ -1,0 +1,199 @@
+"""The S3 operation table: request shape → operation → handler and IAM action.
+
+One row per AWS operation. A request matches a row by method, by what it addresses (the
+service, a bucket or an object), by the query parameters that mark a sub-resource, and by
+a marking header. Rows without a handler are operations we do not implement: they answer
+`NotImplemented`, and the README's compatibility table is made from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from mrap import errors
+from mrap.operation import OpRequest, OpResponse
+from mrap.s3 import buckets, delete_objects, listing, multipart, objects
+from mrap.services import Services
+
+Level = Literal["service", "bucket", "object"]
+Handler = Callable[[Services, OpRequest], Awaitable[OpResponse]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One S3 operation and how requests for it look."""
+
+    name: str
+    method: str
+    level: Level
+    markers: frozenset[str]
+    handler: Handler | None
+    action: str
+    header: str | None = None
+
+    @property
+    def specificity(self) -> int:
+        """Rows with more distinguishing parts are tried first."""
+        return len(self.markers) + (1 if self.header else 0)
+
+
+def _op(
+    name: str,
+    method: str,
+    level: Level,
+    markers: str = "",
+    handler: Handler | None = None,
+    action: str = "",
+    header: str | None = None,
+) -> Operation:
+    return Operation(
+        name,
+        method,
+        level,
+        frozenset(markers.split()),
+        handler,
+        action or f"s3:{name}",
+        header,
+    )
+
+
+# Bucket sub-resources we do not implement yet: (query marker, Get/Put/Delete name stem).
+_UNIMPLEMENTED_BUCKET = (
+    ("acl", "BucketAcl", "GP"),
+    ("policy", "BucketPolicy", "GPD"),
+    ("policyStatus", "BucketPolicyStatus", "G"),
+    ("versioning", "BucketVersioning", "GP"),
+    ("tagging", "BucketTagging", "GPD"),
+    ("cors", "BucketCors", "GPD"),
+    ("lifecycle", "BucketLifecycleConfiguration", "GPD"),
+    ("encryption", "BucketEncryption", "GPD"),
+    ("replication", "BucketReplication", "GPD"),
+    ("website", "BucketWebsite", "GPD"),
+    ("logging", "BucketLogging", "GP"),
+    ("notification", "BucketNotificationConfiguration", "GP"),
+    ("requestPayment", "BucketRequestPayment", "GP"),
+    ("accelerate", "BucketAccelerateConfiguration", "GP"),
+    ("object-lock", "ObjectLockConfiguration", "GP"),
+    ("ownershipControls", "BucketOwnershipControls", "GPD"),
+    ("publicAccessBlock", "PublicAccessBlock", "GPD"),
+    ("analytics", "BucketAnalyticsConfiguration", "GPD"),
+    ("metrics", "BucketMetricsConfiguration", "GPD"),
+    ("inventory", "BucketInventoryConfiguration", "GPD"),
+    ("intelligent-tiering", "BucketIntelligentTieringConfiguration", "GPD"),
+)
+_UNIMPLEMENTED_OBJECT = (
+    ("acl", "ObjectAcl", "GP"),
+    ("tagging", "ObjectTagging", "GPD"),
+    ("legal-hold", "ObjectLegalHold", "GP"),
+    ("retention", "ObjectRetention", "GP"),
+    ("attributes", "ObjectAttributes", "G"),
+    ("torrent", "ObjectTorrent", "G"),
+)
+_VERBS = {"G": ("Get", "GET"), "P": ("Put", "PUT"), "D": ("Delete", "DELETE")}
+
+
+def _unimplemented(level: Level, rows: Iterable[tuple[str, str, str]]) -> list[Operation]:
+    return [
+        _op(f"{_VERBS[v][0]}{stem}", _VERBS[v][1], level, marker)
+        for marker, stem, verbs in rows
+        for v in verbs
+    ]
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    _op("ListBuckets", "GET", "service", "", buckets.list_buckets, "s3:ListAllMyBuckets"),
+    _op("CreateBucket", "PUT", "bucket", "", buckets.create_bucket),
+    _op("DeleteBucket", "DELETE", "bucket", "", buckets.delete_bucket),
+    _op("HeadBucket", "HEAD", "bucket", "", buckets.head_bucket, "s3:ListBucket"),
+    _op("GetBucketLocation", "GET", "bucket", "location", buckets.get_bucket_location),
+    _op("ListObjects", "GET", "bucket", "", listing.list_objects, "s3:ListBucket"),
+    _op("ListObjectsV2", "GET", "bucket", "list-type", listing.list_objects_v2, "s3:ListBucket"),
+    _op("ListObjectVersions", "GET", "bucket", "versions", None, "s3:ListBucketVersions"),
+    _op("ListMultipartUploads", "GET", "bucket", "uploads", None, "s3:ListBucketMultipartUploads"),
+    _op(
+        "DeleteObjects",
+        "POST",
+        "bucket",
+        "delete",
+        delete_objects.delete_objects,
+        "s3:DeleteObject",
+    ),
+    *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
+    _op("GetObject", "GET", "object", "", objects.get_object),
+    _op("HeadObject", "HEAD", "object", "", objects.head_object, "s3:GetObject"),
+    _op("PutObject", "PUT", "object", "", objects.put_object),
+    _op(
+        "CopyObject", "PUT", "object", "", objects.copy_object, "s3:PutObject", "x-amz-copy-source"
+    ),
+    _op("DeleteObject", "DELETE", "object", "", objects.delete_object),
+    _op(
+        "CreateMultipartUpload",
+        "POST",
+        "object",
+        "uploads",
+        multipart.create_multipart_upload,
+        "s3:PutObject",
+    ),
+    _op(
+        "UploadPart", "PUT", "object", "partNumber uploadId", multipart.upload_part, "s3:PutObject"
+    ),
+    _op(
+        "UploadPartCopy",
+        "PUT",
+        "object",
+        "partNumber uploadId",
+        None,
+        "s3:PutObject",
+        "x-amz-copy-source",
+    ),
+    _op(
+        "CompleteMultipartUpload",
+        "POST",
+        "object",
+        "uploadId",
+        multipart.complete_multipart_upload,
+        "s3:PutObject",
+    ),
+    _op(
+        "AbortMultipartUpload",
+        "DELETE",
+        "object",
+        "uploadId",
+        multipart.abort_multipart_upload,
+        "s3:AbortMultipartUpload",
+    ),
+    _op(
+        "ListParts",
+        "GET",
+        "object",
+        "uploadId",
+        multipart.list_parts,
+        "s3:ListMultipartUploadParts",
+    ),
+    _op("RestoreObject", "POST", "object", "restore"),
+    _op("SelectObjectContent", "POST", "object", "select select-type", None, "s3:GetObject"),
+    *_unimplemented("object", _UNIMPLEMENTED_OBJECT),
+)
+
+_BY_SHAPE: dict[tuple[str, Level], list[Operation]] = {}
+for _row in sorted(OPERATIONS, key=lambda o: -o.specificity):
+    _BY_SHAPE.setdefault((_row.method, _row.level), []).append(_row)
+
+
+def resolve(method: str, level: Level, query: Iterable[str], headers: Iterable[str]) -> Operation:
+    """The operation a request is for; MethodNotAllowed when nothing matches."""
+    present = set(query)
+    header_names = {h.lower() for h in headers}
+    for row in _BY_SHAPE.get((method, level), ()):
+        if row.markers <= present and (row.header is None or row.header in header_names):
+            return row
+    raise errors.MethodNotAllowed(Method=method, ResourceType=level.upper())
+
+
+def not_implemented(operation: Operation) -> errors.S3Error:
+    """The error an unimplemented operation answers."""
+    return errors.S3NotImplemented(
+        f"{operation.name} is not implemented by this server",
+    )

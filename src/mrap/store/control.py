@@ -1,0 +1,191 @@
+"""The global control store: accounts, access keys and the bucket namespace.
+
+Buckets are global: one name lives in exactly one region, and this registry says which.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import string
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mrap import errors
+from mrap.store.sqlite import connect
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    canonical_id TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    principal_arn TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'Active',
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    region TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS buckets_by_account ON buckets(account_id, name);
+"""
+
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account: its 12-digit id and the canonical user id S3 shows as owner."""
+
+    id: str
+    canonical_id: str
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """A credential and the principal it authenticates."""
+
+    access_key_id: str
+    secret: str
+    account_id: str
+    principal_arn: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class BucketRecord:
+    """Where a bucket lives and who owns it."""
+
+    name: str
+    account_id: str
+    region: str
+    created: float
+
+
+def new_access_key_id() -> str:
+    """A random access key id shaped like AWS's long-term keys."""
+    return "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+
+
+def new_secret_access_key() -> str:
+    """A random 40-character secret access key."""
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+
+
+class ControlStore:
+    """Repository over the control database; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = connect(path)
+        self._conn.executescript(_SCHEMA)
+        self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    # accounts and keys
+
+    def ensure_account(self, account_id: str) -> Account:
+        """Return the account, creating it with a fresh canonical id if needed."""
+        with self._write_lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO accounts(id, canonical_id, created) VALUES (?, ?, ?)",
+                (account_id, secrets.token_hex(32), time.time()),
+            )
+        account = self.get_account(account_id)
+        assert account is not None
+        return account
+
+    def get_account(self, account_id: str) -> Account | None:
+        """Look an account up by id."""
+        row = self._conn.execute(
+            "SELECT id, canonical_id FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        return Account(*row) if row else None
+
+    def add_access_key(
+        self, account_id: str, principal_arn: str, access_key_id: str, secret: str
+    ) -> AccessKey:
+        """Store a new active access key for a principal of an account."""
+        with self._write_lock:
+            try:
+                self._conn.execute(
+                    "INSERT INTO access_keys(access_key_id, secret, account_id, principal_arn,"
+                    " created) VALUES (?, ?, ?, ?, ?)",
+                    (access_key_id, secret, account_id, principal_arn, time.time()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(f"access key {access_key_id} already exists") from exc
+        return AccessKey(access_key_id, secret, account_id, principal_arn, True)
+
+    def get_access_key(self, access_key_id: str) -> AccessKey | None:
+        """Look a credential up by its access key id."""
+        row = self._conn.execute(
+            "SELECT access_key_id, secret, account_id, principal_arn, status = 'Active'"
+            " FROM access_keys WHERE access_key_id = ?",
+            (access_key_id,),
+        ).fetchone()
+        return AccessKey(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def keys_of(self, principal_arn: str) -> list[AccessKey]:
+        """Every access key of a principal, oldest first."""
+        rows = self._conn.execute(
+            "SELECT access_key_id, secret, account_id, principal_arn, status = 'Active'"
+            " FROM access_keys WHERE principal_arn = ? ORDER BY created",
+            (principal_arn,),
+        ).fetchall()
+        return [AccessKey(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    # bucket namespace
+
+    def register_bucket(self, name: str, account_id: str, region: str) -> BucketRecord:
+        """Claim a bucket name for an account in a region, or explain who has it."""
+        created = time.time()
+        with self._write_lock:
+            try:
+                self._conn.execute(
+                    "INSERT INTO buckets(name, account_id, region, created) VALUES (?, ?, ?, ?)",
+                    (name, account_id, region, created),
+                )
+            except sqlite3.IntegrityError:
+                existing = self.get_bucket(name)
+                if existing is not None and existing.account_id == account_id:
+                    raise errors.BucketAlreadyOwnedByYou(BucketName=name) from None
+                raise errors.BucketAlreadyExists(BucketName=name) from None
+        return BucketRecord(name, account_id, region, created)
+
+    def unregister_bucket(self, name: str) -> None:
+        """Release a bucket name."""
+        with self._write_lock:
+            self._conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
+
+    def get_bucket(self, name: str) -> BucketRecord | None:
+        """Where a bucket lives, or None."""
+        row = self._conn.execute(
+            "SELECT name, account_id, region, created FROM buckets WHERE name = ?", (name,)
+        ).fetchone()
+        return BucketRecord(*row) if row else None
+
+    def list_buckets(
+        self, account_id: str, *, after: str = "", prefix: str = "", limit: int = 10000
+    ) -> list[BucketRecord]:
+        """An account's buckets in name order, from just after `after`."""
+        rows = self._conn.execute(
+            "SELECT name, account_id, region, created FROM buckets"
+            " WHERE account_id = ? AND name > ? AND substr(name, 1, ?) = ?"
+            " ORDER BY name LIMIT ?",
+            (account_id, after, len(prefix), prefix, limit),
+        ).fetchall()
+        return [BucketRecord(*r) for r in rows]
