@@ -28,6 +28,13 @@ class Target:
             return "service"
         return "object" if self.key else "bucket"
 
+    @property
+    def resource(self) -> str:
+        """`/bucket/key` whatever the addressing style, as S3 names it in error documents."""
+        if not self.bucket:
+            return "/"
+        return f"/{self.bucket}/{self.key}" if self.key else f"/{self.bucket}"
+
 
 def split_target(raw_target: str) -> tuple[str, str]:
     """(path, query) of a request target, origin-form or absolute-form."""

@@ -8,6 +8,7 @@ leaves one access-log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
 from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from mrap import errors
@@ -27,6 +29,7 @@ from mrap.s3 import table
 from mrap.services import Services
 
 MAX_HEADER_SECTION = 8192
+SMALL_BODY = 64 * 1024
 access_log = logging.getLogger("mrap.access")
 error_log = logging.getLogger("mrap.error")
 
@@ -47,6 +50,12 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
 
 def _header_section_size(request: web.BaseRequest) -> int:
     return sum(len(k) + len(v) + 4 for k, v in request.raw_headers)
+
+
+def _body_left_unsent(request: web.BaseRequest) -> bool:
+    """A 100-continue request answered before its body was read."""
+    expects = request.headers.get("expect", "").lower() == "100-continue"
+    return expects and not request.content.is_eof()
 
 
 def error_response(
@@ -77,18 +86,30 @@ class Gateway:
         started = time.perf_counter()
         request_id = _request_id()
         raw_path, raw_query = addressing.split_target(request.raw_path)
+        resource = unquote(raw_path)
+        body_lost = False
         try:
-            response = await self._serve(request, request_id, raw_path, raw_query)
+            host = request.headers.get("host") or request.host
+            target = addressing.resolve(host, raw_path, self.services.settings.domain)
+            resource = target.resource
+            response = await self._serve(request, request_id, target, raw_path, raw_query)
         except errors.S3Error as exc:
-            response = error_response(exc, request_id, unquote(raw_path), request.method)
+            response = error_response(exc, request_id, resource, request.method)
+            # The rest of the body is not coming: answer, then close without lingering.
+            body_lost = isinstance(exc, errors.RequestTimeout | errors.IncompleteBody)
         except Exception:
             error_log.error("request %s failed:\n%s", request_id, traceback.format_exc())
-            response = error_response(
-                errors.InternalError(), request_id, unquote(raw_path), request.method
-            )
+            response = error_response(errors.InternalError(), request_id, resource, request.method)
         if not response.prepared:
-            await response.prepare(request)
-            await response.write_eof()
+            if body_lost or _body_left_unsent(request):
+                # The body will not arrive (a 100-continue client waits for our go-ahead,
+                # which it will not get now), so the connection cannot carry another request.
+                response.force_close()
+            with contextlib.suppress(ConnectionError):  # the client left; still log it
+                await response.prepare(request)
+                await response.write_eof()
+        if body_lost:
+            request.protocol.force_close()
         elapsed = (time.perf_counter() - started) * 1000
         access_log.info(
             "%s %s %d %d %.1fms",
@@ -100,13 +121,28 @@ class Gateway:
         )
         return response
 
+    def unparseable(self, exc: BaseException | None) -> web.Response:
+        """The S3 error document for a request whose HTTP head could not be parsed."""
+        error: errors.S3Error
+        if isinstance(exc, LineTooLong) or "Too many headers" in str(exc):
+            error = errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
+        else:
+            error = errors.InvalidRequest("The HTTP request could not be parsed.")
+        response = error_response(error, _request_id(), "/", "")
+        response.force_close()
+        access_log.info("- - %d %d 0.0ms", response.status, response.content_length or 0)
+        return response
+
     async def _serve(
-        self, request: web.BaseRequest, request_id: str, raw_path: str, raw_query: str
+        self,
+        request: web.BaseRequest,
+        request_id: str,
+        target: addressing.Target,
+        raw_path: str,
+        raw_query: str,
     ) -> web.StreamResponse:
         if _header_section_size(request) > MAX_HEADER_SECTION:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
-        host = request.headers.get("host") or request.host
-        target = addressing.resolve(host, raw_path, self.services.settings.domain)
         query = parse_query(raw_query)
         auth = sigv4.authenticate(
             sigv4.SignedRequest(request.method, raw_path, query, request.headers),
@@ -157,6 +193,14 @@ class Gateway:
         headers: CIMultiDict[str],
         body: FileBody,
     ) -> web.StreamResponse:
+        if body.length <= SMALL_BODY:
+            # One write of headers and bytes beats sendfile's extra syscalls and waits.
+            try:
+                body.file.seek(body.offset)
+                data = body.file.read(body.length)
+            finally:
+                body.file.close()
+            return web.Response(status=status, headers=headers, body=data)
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = body.length
         try:

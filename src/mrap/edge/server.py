@@ -9,6 +9,8 @@ import os
 import signal
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aiohttp import web
 
@@ -18,7 +20,44 @@ from mrap.services import Services
 
 # The S3 header limit is 8 KiB; aiohttp's parser must accept more so that an oversized
 # header section reaches the handler and gets S3's error document instead of a bare 400.
-_PARSER_LIMITS = {"max_line_size": 65536, "max_field_size": 65536, "max_headers": 1024}
+# Bodies are stored as sent: `Content-Encoding: gzip` describes the object, so the parser
+# must not decompress it.
+_PARSER_OPTIONS = {
+    "max_line_size": 65536,
+    "max_field_size": 65536,
+    "max_headers": 1024,
+    "auto_decompress": False,
+}
+
+
+class _Connection(web.RequestHandler):
+    """aiohttp's protocol for one connection, answering unparseable requests as S3 does."""
+
+    def __init__(self, gateway: Gateway, manager: web.Server, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._gateway = gateway
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status != 400 or request.writer.output_size > 0:
+            return super().handle_error(request, status, exc, message)
+        return self._gateway.unparseable(exc)
+
+
+class _Server(web.Server):
+    """aiohttp's low-level server with S3 error documents for malformed HTTP."""
+
+    def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
+        super().__init__(gateway.handle, **kwargs)
+        self._gateway = gateway
+
+    def __call__(self) -> web.RequestHandler:
+        return _Connection(self._gateway, self, loop=self._loop, **self._kwargs)
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -41,11 +80,37 @@ def _configure_logging(quiet: bool) -> None:
     root.propagate = False
 
 
+_GRACE_SECONDS = 5.0  # how long a stop waits for requests in flight
+
+
+async def _close_connections(server: web.Server, grace: float) -> None:
+    """Close idle connections now and busy ones as their request ends, within `grace`.
+
+    aiohttp stops reading a connection once it is closed, so closing one whose request is
+    in progress (an upload still sending its body) would strand that request.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while True:
+        busy = False
+        for connection in server.connections:
+            if connection._request_in_progress:
+                busy = True
+            else:
+                connection.close()
+        if not busy or loop.time() > deadline:
+            return
+        await asyncio.sleep(0.02)
+
+
 async def _serve(settings: Settings, sock: socket.socket) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
-    server = web.Server(gateway.handle, access_log=None, **_PARSER_LIMITS)  # type: ignore[arg-type]
+    server = _Server(gateway, access_log=None, **_PARSER_OPTIONS)
     loop = asyncio.get_running_loop()
+    # Uploads spend their time in fsync; many concurrent ones let the kernel share journal
+    # commits, which the default pool of cpu+4 threads would serialize.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="io"))
     listener = await loop.create_server(server, sock=sock, backlog=1024)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -54,7 +119,8 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
         await stop.wait()
     finally:
         listener.close()
-        await server.shutdown(timeout=5.0)
+        await _close_connections(server, _GRACE_SECONDS)
+        await server.shutdown(timeout=1.0)
         await listener.wait_closed()
         services.close()
 

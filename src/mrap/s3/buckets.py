@@ -18,7 +18,8 @@ _MAX_BUCKETS_PAGE = 10000
 
 def _region_for(services: Services, constraint: str) -> str:
     region = _LEGACY_CONSTRAINTS.get(constraint, constraint)
-    if region not in services.regions:
+    # us-east-1 is chosen by leaving the constraint out; naming it is an error, as on S3.
+    if region not in services.regions or constraint == "us-east-1":
         raise errors.InvalidLocationConstraint(LocationConstraint=constraint)
     return region
 

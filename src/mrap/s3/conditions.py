@@ -79,7 +79,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return size - suffix, suffix
     start = int(first)
     end = int(last) if last else size - 1
-    if end < start:
+    if last and end < start:
         return None
     if start >= size:
         raise errors.InvalidRange(RangeRequested=header, ActualObjectSize=str(size))

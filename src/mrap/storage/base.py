@@ -28,10 +28,11 @@ class ObjectInfo:
 
 @dataclass(frozen=True)
 class Blob:
-    """Bytes written durably under a temporary name, not yet part of any object."""
+    """Bytes under a temporary name, not yet part of any object (durable once placed)."""
 
     path: str
     size: int
+    data: bytes | None = None  # a small blob stays in memory until it is placed
 
 
 @dataclass
@@ -87,7 +88,7 @@ class RegionStore(Protocol):
         """Delete an empty bucket; BucketNotEmpty otherwise."""
 
     async def write_blob(self, chunks: AsyncIterator[bytes]) -> Blob:
-        """Write a stream durably under a temporary name."""
+        """Write a stream under a temporary name."""
 
     def discard_blob(self, blob: Blob) -> None:
         """Forget a blob that will not become an object."""
