@@ -183,5 +183,5 @@ def snapshot(s3: BaseClient) -> dict[str, list[tuple[str, str, int]]]:
 
 
 def temporary_files(gateway: Gateway) -> list[Path]:
-    """Files left in the region stores' temporary folders."""
-    return sorted(gateway.data_dir.glob("regions/*/tmp/*"))
+    """Temporary files left in the region stores."""
+    return sorted(gateway.data_dir.glob("regions/*/data/*/.tmp-*"))

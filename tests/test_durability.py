@@ -87,11 +87,12 @@ def _writer(gw: Gateway, bucket: str, ledger: Ledger, index: int, overwrite: boo
 
 
 def _tmp_files(data_dir: Path) -> list[Path]:
-    return [p for p in (data_dir / "regions").glob("*/tmp/*") if p.is_file()]
+    return [p for p in (data_dir / "regions").glob("*/data/*/.tmp-*") if p.is_file()]
 
 
-def _data_files(data_dir: Path, region: str) -> int:
-    return sum(1 for p in (data_dir / "regions" / region / "objects").glob("*/*") if p.is_file())
+def _data_files(data_dir: Path, region: str) -> list[Path]:
+    folder = data_dir / "regions" / region / "data"
+    return [p for p in folder.glob("*/*") if p.is_file() and not p.name.startswith(".tmp-")]
 
 
 def _sha256_of(s3: BaseClient, bucket: str, key: str) -> tuple[int, str]:
@@ -122,9 +123,9 @@ def test_sigkill_during_concurrent_uploads(tmp_path: Path) -> None:
             thread.join(timeout=30)
             assert not thread.is_alive()
         assert len(ledger.acked) >= 10, "too few uploads finished before the kill"
-        # A file in every region's tmp folder, as a crash between write and rename leaves.
+        # A temporary file in every region, as a crash before an acknowledgement leaves.
         for region_dir in (gw.data_dir / "regions").iterdir():
-            (region_dir / "tmp" / "leftover-from-crash").write_bytes(b"x" * 1000)
+            (region_dir / "data" / "00" / ".tmp-leftover-from-crash").write_bytes(b"x" * 1000)
         assert _tmp_files(gw.data_dir)
 
         gw.start()
@@ -148,7 +149,7 @@ def test_sigkill_during_concurrent_uploads(tmp_path: Path) -> None:
                 allowed = attempted[attempted.index(ledger.acked[key]) :]
                 assert matches[0] in allowed, key
         # Data files of writes that never committed are swept too.
-        assert _data_files(gw.data_dir, "us-east-1") == len(listed)
+        assert len(_data_files(gw.data_dir, "us-east-1")) == len(listed)
     finally:
         if gw.process is not None:
             gw.stop()
@@ -211,8 +212,30 @@ def test_sigkill_during_multipart_upload(tmp_path: Path) -> None:
         )
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         assert hashlib.sha256(body).digest() == hashlib.sha256(b"".join(parts)).digest()
-        parts_dir = gw.data_dir / "regions" / "us-east-1" / "parts"
-        assert [p for p in parts_dir.glob("*/*") if p.is_file()] == []
+        # The parts' files are gone: the object's own file is the only one left.
+        assert len(_data_files(gw.data_dir, "us-east-1")) == 1
+    finally:
+        if gw.process is not None:
+            gw.stop()
+
+
+def test_rename_lost_in_a_crash_is_finished_at_start(tmp_path: Path) -> None:
+    """The commit names a file whose rename the crash undid: the start-up sweep renames it."""
+    gw = make_gateway(tmp_path, "--quiet")
+    gw.start()
+    try:
+        s3 = gw.client()
+        s3.create_bucket(Bucket="rolled-forward")
+        body = random.Random(3).randbytes(300_000)
+        s3.put_object(Bucket="rolled-forward", Key="k", Body=body)
+        gw.stop(signal.SIGKILL)
+        (final,) = _data_files(gw.data_dir, "us-east-1")
+        final.rename(final.with_name(".tmp-" + final.name))
+
+        gw.start()
+        assert s3.get_object(Bucket="rolled-forward", Key="k")["Body"].read() == body
+        assert _tmp_files(gw.data_dir) == []
+        assert [p.name for p in _data_files(gw.data_dir, "us-east-1")] == [final.name]
     finally:
         if gw.process is not None:
             gw.stop()

@@ -1,9 +1,9 @@
 """The embedded region store: object bytes in files, metadata in SQLite.
 
-Durability order for every write: bytes go to a temporary file, which is fsynced, renamed to
-its final name and its folder fsynced; only then is the metadata committed. A crash leaves the
-old object or the new one, never a mix. Keys never become paths: data files are named by
-random ids.
+Durability order for every write: bytes go to a temporary file, which is synced, renamed to
+its final name and the name synced; only then is the metadata committed (see `writer`, which
+does this for many writes at once). A crash leaves the old object or the new one, never a
+mix. Keys never become paths: data files are named by random ids.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from mrap import errors
 from mrap.storage.base import Blob, ListEntry, ListPage, ObjectInfo, PartInfo, Upload
-from mrap.storage.local.writer import BatchWriter
+from mrap.storage.local.writer import BatchWriter, Placement, sync_filesystem, write_held
 from mrap.store.sqlite import connect
 
 _SCHEMA = """
@@ -55,8 +55,10 @@ CREATE TABLE IF NOT EXISTS parts (
 ) WITHOUT ROWID;
 """
 
+T = TypeVar("T")
 _COPY_CHUNK = 1 << 20
-SMALL_BLOB = 1 << 20  # bodies up to this size are written by one call off the event loop
+SMALL_BLOB = 1 << 20
+TEMPORARY_PREFIX = ".tmp-"  # bodies up to this size are written by one call off the event loop
 
 
 def _meta_json(info: ObjectInfo) -> str:
@@ -91,11 +93,9 @@ class LocalRegionStore:
     def __init__(self, region: str, root: Path) -> None:
         self.region = region
         self.root = root
-        self._tmp = root / "tmp"
-        self._objects = root / "objects"
-        self._parts = root / "parts"
-        for folder in (self._tmp, self._objects, self._parts):
-            folder.mkdir(parents=True, exist_ok=True)
+        self._data = root / "data"
+        for shard in range(256):
+            (self._data / f"{shard:02x}").mkdir(parents=True, exist_ok=True)
         db = root / "db.sqlite3"
         schema_conn = connect(db)
         schema_conn.executescript(_SCHEMA)
@@ -111,22 +111,36 @@ class LocalRegionStore:
     # housekeeping
 
     def sweep(self) -> int:
-        """Delete temporary files and data files no metadata refers to; return the count.
+        """Tidy the data folder after a crash; return how many files were removed.
 
-        Run at start, before any request: the gap between renaming a data file and
-        committing its metadata is where a crash leaves such files.
+        Run at start, before any request. A temporary file whose final name the metadata
+        already records lost its rename in the crash: its bytes were synced before the
+        commit, so the rename is finished. Other temporary files (writes that were never
+        acknowledged) and data files no metadata refers to are deleted.
         """
-        removed = 0
-        for entry in os.scandir(self._tmp):
-            os.unlink(entry.path)
-            removed += 1
-        for table, folder in (("objects", self._objects), ("parts", self._parts)):
-            known = {row[0] for row in self._read.execute(f"SELECT file FROM {table}")}
-            for shard in os.scandir(folder):
-                for entry in os.scandir(shard.path):
-                    if f"{shard.name}/{entry.name}" not in known:
-                        os.unlink(entry.path)
-                        removed += 1
+        known = {
+            row[0]
+            for table in ("objects", "parts")
+            for row in self._read.execute(f"SELECT file FROM {table}")
+        }
+        removed = renamed = 0
+        for shard in os.scandir(self._data):
+            for entry in os.scandir(shard.path):
+                temporary = entry.name.startswith(TEMPORARY_PREFIX)
+                name = f"{shard.name}/{entry.name.removeprefix(TEMPORARY_PREFIX)}"
+                final = self._data / name
+                if temporary and name in known and not final.exists():
+                    os.rename(entry.path, final)
+                    renamed += 1
+                elif temporary or name not in known:
+                    os.unlink(entry.path)
+                    removed += 1
+        if renamed:
+            fd = os.open(self._data, os.O_RDONLY)
+            try:
+                sync_filesystem(fd)
+            finally:
+                os.close(fd)
         return removed
 
     # blobs
@@ -134,10 +148,10 @@ class LocalRegionStore:
     async def write_blob(self, chunks: AsyncIterator[bytes]) -> Blob:
         """Collect a small body in memory, or stream a large one into a temporary file.
 
-        Either way nothing is durable yet: placing the blob writes and syncs it in one
-        thread hop, off the event loop.
+        Either way nothing is durable yet: the writer thread syncs it with the other writes
+        of its batch.
         """
-        path = self._tmp / secrets.token_hex(16)
+        path = self._new_temporary()
         held: list[bytes] = []
         size = 0
         fh: BinaryIO | None = None
@@ -165,43 +179,41 @@ class LocalRegionStore:
         """Delete a temporary file."""
         Path(blob.path).unlink(missing_ok=True)
 
-    def _place(self, blob: Blob, folder: Path) -> str:
-        """Make a blob durable under its final name in `folder`; return that name.
+    def _new_temporary(self) -> Path:
+        """A temporary name beside the final one, so that placing is a same-folder rename.
 
-        One thread hop does the three syncs a durable rename needs: the data, the rename,
-        the folder entry.
+        (One shared temporary folder is a hot directory: creates and renames in it
+        serialize, and cost twice as much on ext4.)
         """
-        if blob.data is not None:
-            fd = os.open(blob.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            view = memoryview(blob.data)
-            while view:
-                view = view[os.write(fd, view) :]
-        else:
-            fd = os.open(blob.path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         name = secrets.token_hex(16)
-        shard = folder / name[:2]
-        shard.mkdir(exist_ok=True)
-        os.rename(blob.path, shard / name)
-        dir_fd = os.open(shard, os.O_RDONLY)
+        return self._data / name[:2] / f"{TEMPORARY_PREFIX}{name}"
+
+    async def _commit(
+        self, make_txn: Callable[[str], Callable[[sqlite3.Connection], T]], blob: Blob
+    ) -> T:
+        """Place a blob under its final name and commit the transaction that records it.
+
+        On failure no file is left behind.
+        """
+        temporary = Path(blob.path)
+        name = f"{temporary.parent.name}/{temporary.name.removeprefix(TEMPORARY_PREFIX)}"
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return f"{name[:2]}/{name}"
+            if blob.data is not None:
+                await asyncio.to_thread(write_held, blob)
+            return await self._writer.run(make_txn(name), [Placement(blob, self._data / name)])
+        except BaseException:
+            await self._remove([name])
+            self.discard_blob(blob)
+            raise
 
-    @staticmethod
-    def _unlink_all(folder: Path, files: Sequence[str]) -> None:
+    def _unlink_all(self, files: Sequence[str]) -> None:
         for name in files:
-            (folder / name).unlink(missing_ok=True)
+            (self._data / name).unlink(missing_ok=True)
 
-    async def _remove(self, folder: Path, files: Sequence[str]) -> None:
+    async def _remove(self, files: Sequence[str]) -> None:
         """Delete data files no metadata refers to any more (unlink can take a while)."""
         if files:
-            await asyncio.to_thread(self._unlink_all, folder, files)
+            await asyncio.to_thread(self._unlink_all, files)
 
     # buckets
 
@@ -233,23 +245,20 @@ class LocalRegionStore:
             conn.execute("DELETE FROM buckets WHERE name = ?", (bucket,))
             return files
 
-        await self._remove(self._parts, await self._writer.run(txn))
+        await self._remove(await self._writer.run(txn))
 
     # objects
 
     async def put_object(self, bucket: str, info: ObjectInfo, blob: Blob) -> None:
         """Make a blob the current object of `info.key`."""
-        name = await asyncio.to_thread(self._place, blob, self._objects)
-        try:
-            old = await self._writer.run(self._upsert_txn(bucket, info, name))
-        except BaseException:
-            await self._remove(self._objects, [name])
-            raise
+        old = await self._commit(lambda name: self._upsert_txn(bucket, info, name), blob)
         if old:
-            await self._remove(self._objects, [old])
+            await self._remove([old])
 
     @staticmethod
-    def _upsert_txn(bucket: str, info: ObjectInfo, name: str) -> Any:
+    def _upsert_txn(
+        bucket: str, info: ObjectInfo, name: str
+    ) -> Callable[[sqlite3.Connection], str | None]:
         key = info.key.encode()
 
         def txn(conn: sqlite3.Connection) -> str | None:
@@ -287,7 +296,7 @@ class LocalRegionStore:
             if row is None:
                 return None
             try:
-                fh = open(self._objects / row[5], "rb", buffering=0)  # noqa: SIM115
+                fh = open(self._data / row[5], "rb", buffering=0)  # noqa: SIM115
             except FileNotFoundError:
                 continue
             return _info(*row[:5]), fh
@@ -305,7 +314,7 @@ class LocalRegionStore:
 
         name = await self._writer.run(txn)
         if name:
-            await self._remove(self._objects, [name])
+            await self._remove([name])
         return name is not None
 
     def list_objects(
@@ -385,9 +394,11 @@ class LocalRegionStore:
 
     async def put_part(self, upload: Upload, part: PartInfo, blob: Blob) -> None:
         """Store (or replace) one part of an upload."""
-        name = await asyncio.to_thread(self._place, blob, self._parts)
 
-        def txn(conn: sqlite3.Connection) -> str | None:
+        def make_txn(name: str) -> Callable[[sqlite3.Connection], str | None]:
+            return lambda conn: record(conn, name)
+
+        def record(conn: sqlite3.Connection, name: str) -> str | None:
             if not conn.execute(
                 "SELECT 1 FROM uploads WHERE upload_id = ?", (upload.upload_id,)
             ).fetchone():
@@ -411,13 +422,9 @@ class LocalRegionStore:
             )
             return row[0] if row else None
 
-        try:
-            old = await self._writer.run(txn)
-        except BaseException:
-            await self._remove(self._parts, [name])
-            raise
+        old = await self._commit(make_txn, blob)
         if old:
-            await self._remove(self._parts, [old])
+            await self._remove([old])
 
     def list_parts(self, upload: Upload, *, after: int, limit: int) -> list[PartInfo]:
         """Parts of an upload in number order, after part number `after`."""
@@ -443,10 +450,14 @@ class LocalRegionStore:
         if len(files) != len(numbers):
             raise errors.InvalidPart()
         blob = await asyncio.to_thread(self._concatenate, [files[n] for n in numbers])
-        name = await asyncio.to_thread(self._place, blob, self._objects)
-        upsert = self._upsert_txn(upload.bucket, info, name)
 
-        def txn(conn: sqlite3.Connection) -> tuple[str | None, list[str]]:
+        def make_txn(name: str) -> Callable[[sqlite3.Connection], tuple[str | None, list[str]]]:
+            upsert = self._upsert_txn(upload.bucket, info, name)
+            return lambda conn: finish(conn, upsert)
+
+        def finish(
+            conn: sqlite3.Connection, upsert: Callable[[sqlite3.Connection], str | None]
+        ) -> tuple[str | None, list[str]]:
             if not conn.execute(
                 "SELECT 1 FROM uploads WHERE upload_id = ?", (upload.upload_id,)
             ).fetchone():
@@ -460,22 +471,18 @@ class LocalRegionStore:
             conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload.upload_id,))
             return upsert(conn), part_files
 
-        try:
-            old, part_files = await self._writer.run(txn)
-        except BaseException:
-            await self._remove(self._objects, [name])
-            raise
+        old, part_files = await self._commit(make_txn, blob)
         if old:
-            await self._remove(self._objects, [old])
-        await self._remove(self._parts, part_files)
+            await self._remove([old])
+        await self._remove(part_files)
 
     def _concatenate(self, names: list[str]) -> Blob:
-        path = self._tmp / secrets.token_hex(16)
+        path = self._new_temporary()
         size = 0
         try:
             with open(path, "xb") as out:
                 for name in names:
-                    with open(self._parts / name, "rb") as src:
+                    with open(self._data / name, "rb") as src:
                         length = os.fstat(src.fileno()).st_size
                         copied = 0
                         while copied < length:
@@ -504,7 +511,7 @@ class LocalRegionStore:
                 raise errors.NoSuchUpload(UploadId=upload.upload_id)
             return files
 
-        await self._remove(self._parts, await self._writer.run(txn))
+        await self._remove(await self._writer.run(txn))
 
 
 async def iter_file(fh: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:

@@ -1,27 +1,69 @@
-"""Group commit: one thread applies queued write transactions, many per fsync.
+"""Group commit: one thread makes queued writes durable, many per disk flush.
 
-Every writer of a region store hands a function of the connection to this thread. The thread
-runs whatever is queued inside one transaction (each function in its own savepoint, so one
-failure does not undo the others), commits once, and only then resolves the callers'
-futures: an acknowledged write is on disk.
+A write is a metadata transaction (a function of the SQLite connection) plus, usually, data
+files to move into place, already written under temporary names. For a whole batch the
+thread:
+
+1. syncs the filesystem once, so every temporary file's bytes are durable;
+2. renames each temporary file to its final name;
+3. runs the transactions, each in its own savepoint (one failure does not undo the others),
+   and commits once (SQLite fsyncs its WAL).
+
+Only then are the callers' futures resolved: an acknowledged write is on disk. The commit
+is also the record that a rename was meant to happen: if a crash loses a rename that the
+metadata already names, the temporary file (durable since step 1) is still there, and the
+region store's sweep at start finishes the rename. Per-file fsyncs would cost several disk
+flushes per object; this costs two per batch.
+
+Several gateway processes may write the same database. They take turns through an
+exclusive `flock` on a lock file beside it: the kernel wakes a waiting process the moment
+the lock is free, where SQLite's own busy handler would poll with growing sleeps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mrap.storage.base import Blob
 from mrap.store.sqlite import connect
 
 T = TypeVar("T")
-_Job = tuple[Callable[[sqlite3.Connection], Any], Future[Any]]
 _MAX_BATCH = 256
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def sync_filesystem(fd: int) -> None:
+    """Flush every dirty file and name of the filesystem holding `fd` (Linux syncfs)."""
+    if _libc.syncfs(fd) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A blob to make durable under its final path before the metadata commits."""
+
+    blob: Blob
+    final: Path
+
+
+@dataclass
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    placements: Sequence[Placement]
+    future: Future[Any] = field(default_factory=Future)
+    error: BaseException | None = None
 
 
 class BatchWriter:
@@ -29,66 +71,109 @@ class BatchWriter:
 
     def __init__(self, path: Path, name: str) -> None:
         self._conn = connect(path)
+        self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"writer-{name}", daemon=True)
         self._thread.start()
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(conn)` inside a committed transaction and return its result."""
-        future: Future[T] = Future()
-        self._queue.put((fn, future))
-        return await asyncio.wrap_future(future)
+    async def run(
+        self, fn: Callable[[sqlite3.Connection], T], placements: Sequence[Placement] = ()
+    ) -> T:
+        """Place the blobs (their temporary files written) durably, then run `fn(conn)` in
+        a committed transaction. On failure nothing is committed; the caller removes the
+        files.
+        """
+        job = _Job(fn, placements)
+        self._queue.put(job)
+        result: T = await asyncio.wrap_future(job.future)
+        return result
 
     def close(self) -> None:
         """Finish queued work and stop the thread."""
         self._queue.put(None)
         self._thread.join()
         self._conn.close()
+        os.close(self._lock_fd)
 
     def _run(self) -> None:
         while True:
             job = self._queue.get()
             if job is None:
                 return
-            batch = [job]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
-            self._apply(batch)
+            # Jobs that queue while another process holds the lock join this batch.
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                batch, stop = self._drain(job)
+                self._apply(batch)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             if stop:
                 return
 
+    def _drain(self, first: _Job) -> tuple[list[_Job], bool]:
+        batch = [first]
+        while len(batch) < _MAX_BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+        return batch, False
+
+    def _place(self, batch: list[_Job]) -> None:
+        placing = [job for job in batch if job.placements]
+        if not placing:
+            return
+        sync_filesystem(self._lock_fd)
+        for job in placing:
+            if job.error is not None:
+                continue
+            try:
+                for placement in job.placements:
+                    os.rename(placement.blob.path, placement.final)
+            except Exception as exc:
+                job.error = exc
+
     def _apply(self, batch: list[_Job]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+        results: list[tuple[_Job, Any]] = []
         conn = self._conn
         try:
+            self._place(batch)
             conn.execute("BEGIN IMMEDIATE")
-            for fn, future in batch:
+            for job in batch:
+                if job.error is not None:
+                    continue
                 conn.execute("SAVEPOINT job")
                 try:
-                    value = fn(conn)
+                    results.append((job, job.fn(conn)))
                 except Exception as exc:
                     conn.execute("ROLLBACK TO job")
-                    results.append((future, None, exc))
-                else:
-                    results.append((future, value, None))
+                    job.error = exc
                 conn.execute("RELEASE job")
             conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for _, future in batch:
-                future.set_exception(exc)
+            for job in batch:
+                job.future.set_exception(exc)
             return
-        for future, value, error in results:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        for job, value in results:
+            job.future.set_result(value)
+        for job in batch:
+            if job.error is not None:
+                job.future.set_exception(job.error)
+
+
+def write_held(blob: Blob) -> None:
+    """Write a blob kept in memory to its temporary file (the writer syncs it)."""
+    if blob.data is None:
+        return
+    fd = os.open(blob.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(blob.data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
