@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS parts (
 """
 
 T = TypeVar("T")
+log = logging.getLogger("mrap.storage")
 _COPY_CHUNK = 1 << 20
 SMALL_BLOB = 1 << 20
 TEMPORARY_PREFIX = ".tmp-"  # bodies up to this size are written by one call off the event loop
@@ -215,6 +217,14 @@ class LocalRegionStore:
         if files:
             await asyncio.to_thread(self._unlink_all, files)
 
+    def _remove_later(self, files: Sequence[str]) -> None:
+        """Delete replaced data files without making the request wait for it.
+
+        A crash before the delete leaves a file no metadata names; the sweep removes it.
+        """
+        future = asyncio.get_running_loop().run_in_executor(None, self._unlink_all, files)
+        future.add_done_callback(_log_failure)
+
     # buckets
 
     async def create_bucket(self, bucket: str) -> None:
@@ -253,7 +263,7 @@ class LocalRegionStore:
         """Make a blob the current object of `info.key`."""
         old = await self._commit(lambda name: self._upsert_txn(bucket, info, name), blob)
         if old:
-            await self._remove([old])
+            self._remove_later([old])
 
     @staticmethod
     def _upsert_txn(
@@ -512,6 +522,11 @@ class LocalRegionStore:
             return files
 
         await self._remove(await self._writer.run(txn))
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("could not delete a replaced data file: %s", future.exception())
 
 
 async def iter_file(fh: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:

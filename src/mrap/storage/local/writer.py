@@ -13,7 +13,8 @@ Only then are the callers' futures resolved: an acknowledged write is on disk. T
 is also the record that a rename was meant to happen: if a crash loses a rename that the
 metadata already names, the temporary file (durable since step 1) is still there, and the
 region store's sweep at start finishes the rename. Per-file fsyncs would cost several disk
-flushes per object; this costs two per batch.
+flushes per object; this costs two per batch, and steps 1-2 of a batch run in one thread
+while step 3 of the previous batch runs in another.
 
 Several gateway processes may write the same database. They take turns through an
 exclusive `flock` on a lock file beside it: the kernel wakes a waiting process the moment
@@ -39,6 +40,7 @@ from mrap.storage.base import Blob
 from mrap.store.sqlite import connect
 
 T = TypeVar("T")
+Q = TypeVar("Q")
 _MAX_BATCH = 256
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -67,14 +69,24 @@ class _Job:
 
 
 class BatchWriter:
-    """A thread owning the write connection of one SQLite database."""
+    """Two threads owning the writes of one SQLite database and its data files.
+
+    The syncer makes a batch's files durable and renames them while the committer commits
+    the batch before it: the two disk flushes of a batch overlap with those of its
+    neighbours.
+    """
 
     def __init__(self, path: Path, name: str) -> None:
         self._conn = connect(path)
         self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=f"writer-{name}", daemon=True)
-        self._thread.start()
+        self._incoming: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._placed: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._sync_loop, name=f"syncer-{name}", daemon=True),
+            threading.Thread(target=self._commit_loop, name=f"committer-{name}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     async def run(
         self, fn: Callable[[sqlite3.Connection], T], placements: Sequence[Placement] = ()
@@ -84,43 +96,47 @@ class BatchWriter:
         files.
         """
         job = _Job(fn, placements)
-        self._queue.put(job)
+        self._incoming.put(job)
         result: T = await asyncio.wrap_future(job.future)
         return result
 
     def close(self) -> None:
-        """Finish queued work and stop the thread."""
-        self._queue.put(None)
-        self._thread.join()
+        """Finish queued work and stop the threads."""
+        self._incoming.put(None)
+        for thread in self._threads:
+            thread.join()
         self._conn.close()
         os.close(self._lock_fd)
 
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
+    def _sync_loop(self) -> None:
+        stop = False
+        while not stop:
+            first = self._incoming.get()
+            if first is None:
+                break
+            batch = [first]
+            stop = _drain(self._incoming, batch, lambda job: [job])
+            try:
+                self._place(batch)
+            except Exception as exc:  # the filesystem sync failed: nothing is durable
+                for job in batch:
+                    job.error = job.error or exc
+            self._placed.put(batch)
+        self._placed.put(None)
+
+    def _commit_loop(self) -> None:
+        stop = False
+        while not stop:
+            batch = self._placed.get()
+            if batch is None:
                 return
-            # Jobs that queue while another process holds the lock join this batch.
+            # Batches synced while the previous commit ran are committed together.
+            stop = _drain(self._placed, batch, lambda more: more)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:
-                batch, stop = self._drain(job)
                 self._apply(batch)
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            if stop:
-                return
-
-    def _drain(self, first: _Job) -> tuple[list[_Job], bool]:
-        batch = [first]
-        while len(batch) < _MAX_BATCH:
-            try:
-                more = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if more is None:
-                return batch, True
-            batch.append(more)
-        return batch, False
 
     def _place(self, batch: list[_Job]) -> None:
         placing = [job for job in batch if job.placements]
@@ -140,7 +156,6 @@ class BatchWriter:
         results: list[tuple[_Job, Any]] = []
         conn = self._conn
         try:
-            self._place(batch)
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 if job.error is not None:
@@ -164,6 +179,21 @@ class BatchWriter:
         for job in batch:
             if job.error is not None:
                 job.future.set_exception(job.error)
+
+
+def _drain(
+    source: queue.SimpleQueue[Q | None], batch: list[_Job], jobs: Callable[[Q], list[_Job]]
+) -> bool:
+    """Move what is already queued into `batch`; True when the stop marker came."""
+    while len(batch) < _MAX_BATCH:
+        try:
+            item = source.get_nowait()
+        except queue.Empty:
+            return False
+        if item is None:
+            return True
+        batch.extend(jobs(item))
+    return False
 
 
 def write_held(blob: Blob) -> None:
