@@ -1,7 +1,8 @@
 """Core benchmark: the gateway against SeaweedFS's S3 server, in the same run.
 
 Small objects (4 KiB) are driven by `wrk` over presigned URLs so that the client is not the
-bottleneck; large objects (256 MiB) by curl over presigned URLs. Rounds alternate between the
+bottleneck; large objects (256 MiB, and a 1 GiB multipart upload in 16 MiB parts, 4 at a
+time) by curl over presigned URLs. Rounds alternate between the
 two servers; the median of the rounds is reported with the gateway/SeaweedFS ratio.
 
     python bench/core.py [--rounds 3] [--seconds 8] [--workers 2]
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,9 @@ ACCESS_KEY = "AKIABENCHMARK0000001"
 SECRET_KEY = "bench-secret-key-000000000000000000000000"
 SMALL = 4096
 LARGE = 256 * 1024 * 1024
+MULTIPART_PART = 16 * 1024 * 1024
+MULTIPART_PARTS = 64  # 1 GiB
+MULTIPART_CONCURRENCY = 4
 KEYS = 2000
 
 
@@ -223,6 +228,19 @@ def run_wrk(
     return {"ops": ops, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000}
 
 
+def split_parts(large_file: Path, work: Path) -> list[Path]:
+    """16 MiB slices of the large file, made once and reused as multipart parts."""
+    parts = sorted(work.glob("part-*.bin"))
+    if parts:
+        return parts
+    with open(large_file, "rb") as fh:
+        for number in range(LARGE // MULTIPART_PART):
+            path = work / f"part-{number:03d}.bin"
+            path.write_bytes(fh.read(MULTIPART_PART))
+            parts.append(path)
+    return parts
+
+
 def curl_speed(url: str, method: str, path: Path) -> float:
     """MB/s of one large transfer with curl."""
     args = ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{speed_download} %{speed_upload}"]
@@ -233,12 +251,53 @@ def curl_speed(url: str, method: str, path: Path) -> float:
     return (up if method == "PUT" else down) / 1e6
 
 
+def multipart_speed(client: BaseClient, bucket: str, part_files: list[Path]) -> float:
+    """MB/s of a 1 GiB multipart upload in 16 MiB parts, 4 at a time, Complete included."""
+    key = "multipart"
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    urls = [
+        client.generate_presigned_url(
+            "upload_part",
+            Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": n},
+            ExpiresIn=3600,
+        )
+        for n in range(1, MULTIPART_PARTS + 1)
+    ]
+
+    def upload(number: int) -> str:
+        part = part_files[(number - 1) % len(part_files)]
+        headers = subprocess.run(
+            ["curl", "-s", "-f", "-D", "-", "-o", "/dev/null", "-T", str(part), urls[number - 1]],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in headers.splitlines():
+            if line.lower().startswith("etag:"):
+                return line.split(":", 1)[1].strip()
+        raise RuntimeError("UploadPart answered without an ETag")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(MULTIPART_CONCURRENCY) as pool:
+        etags = list(pool.map(upload, range(1, MULTIPART_PARTS + 1)))
+    client.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]
+        },
+    )
+    return MULTIPART_PARTS * MULTIPART_PART / (time.perf_counter() - started) / 1e6
+
+
 class Bench:
     """Prepared buckets, URL lists and the large file for one server."""
 
     def __init__(self, server: Server, work: Path, large_file: Path) -> None:
         self.server = server
         self.large_file = large_file
+        self.part_files = split_parts(large_file, work)
         client = server.client()
         self.bucket = "bench-" + server.name
         client.create_bucket(Bucket=self.bucket)
@@ -264,6 +323,9 @@ class Bench:
                     figures[f"{method} 4KiB c={connections} {name}"] = value
         figures["PUT 256MiB MB/s"] = curl_speed(self.large_put, "PUT", self.large_file)
         figures["GET 256MiB MB/s"] = curl_speed(self.large_get, "GET", self.large_file)
+        figures["multipart 1GiB MB/s"] = multipart_speed(
+            self.server.client(), self.bucket, self.part_files
+        )
         return figures
 
 
