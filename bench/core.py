@@ -3,7 +3,9 @@
 Small objects (4 KiB) are driven by `wrk` over presigned URLs so that the client is not the
 bottleneck; large objects (256 MiB, and a 1 GiB multipart upload in 16 MiB parts, 4 at a
 time) by curl over presigned URLs. Rounds alternate between the
-two servers; the median of the rounds is reported with the gateway/SeaweedFS ratio.
+two servers; the median of the rounds is reported with the gateway/SeaweedFS ratio. The
+gateway's proxied HTTPS path (`bench/proxied.py`: AWS names through CONNECT) is reported
+beside its direct figures.
 
     python bench/core.py [--rounds 3] [--seconds 8] [--workers 2]
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from proxied import ProxiedPath
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -67,6 +70,7 @@ class Server:
     name: str
     endpoint: str
     process: subprocess.Popen[bytes]
+    ca: Path | None = None  # the gateway's CA: it is also an HTTPS proxy for AWS names
 
     def client(self) -> BaseClient:
         return boto3.client(
@@ -126,7 +130,7 @@ def start_gateway(data: Path, workers: int) -> Server:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = Server("mrap", f"http://127.0.0.1:{port}", process)
+    server = Server("mrap", f"http://127.0.0.1:{port}", process, data / "ca" / "ca.pem")
     wait_ready(lambda: socket.create_connection(("127.0.0.1", port), 0.2).close() is None)
     return server
 
@@ -313,6 +317,12 @@ class Bench:
         params = {"Bucket": self.bucket, "Key": "large"}
         self.large_put = client.generate_presigned_url("put_object", Params=params, ExpiresIn=3600)
         self.large_get = client.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+        self.proxied = None
+        if server.ca is not None:
+            credentials = (ACCESS_KEY, SECRET_KEY)
+            self.proxied = ProxiedPath(
+                server.endpoint, server.ca, self.bucket, keys, work, body, credentials
+            )
 
     def round(self, seconds: int) -> dict[str, float]:
         figures: dict[str, float] = {}
@@ -326,6 +336,8 @@ class Bench:
         figures["multipart 1GiB MB/s"] = multipart_speed(
             self.server.client(), self.bucket, self.part_files
         )
+        if self.proxied is not None:
+            figures.update(self.proxied.round(seconds))
         return figures
 
 
@@ -370,6 +382,9 @@ def report(
     print(f"{'figure':34} {'mrap':>10} {'seaweedfs':>10} {'ratio':>7}")
     for name in mrap[0]:
         ours = statistics.median(r[name] for r in mrap)
+        if name not in weed[0]:  # the proxied path: the gateway only
+            print(f"{name:34} {ours:10.1f} {'-':>10} {'-':>7}")
+            continue
         theirs = statistics.median(r[name] for r in weed)
         ratio = ours / theirs if theirs else float("nan")
         print(f"{name:34} {ours:10.1f} {theirs:10.1f} {ratio:7.2f}")

@@ -240,7 +240,7 @@ def test_every_response_has_a_request_id(gateway: Gateway, bucket: str) -> None:
         request(gateway, "DELETE", f"/{bucket}/id"),
         request(gateway, "GET", f"/{bucket}/id"),
         request(gateway, "GET", f"/{bucket}", signed=False),
-        request(gateway, "GET", f"/{bucket}?versioning"),
+        request(gateway, "GET", f"/{bucket}?cors"),
         request(gateway, "PATCH", f"/{bucket}/id"),
     ]
     ids = [r.headers["x-amz-request-id"] for r in replies]
@@ -262,10 +262,10 @@ def test_head_errors_have_no_body(gateway: Gateway, bucket: str) -> None:
 @pytest.mark.parametrize(
     ("method", "target"),
     [
-        ("GET", "/{bucket}?versioning"),
-        ("PUT", "/{bucket}?versioning"),
+        ("GET", "/{bucket}?cors"),
+        ("PUT", "/{bucket}?lifecycle"),
         ("GET", "/{bucket}?policy"),
-        ("GET", "/{bucket}/key?tagging"),
+        ("GET", "/{bucket}/key?legal-hold"),
         ("GET", "/{bucket}?uploads"),
     ],
 )

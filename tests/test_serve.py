@@ -393,7 +393,10 @@ def test_two_workers_serve_and_stop(
         MRAP_ROOT_SECRET_ACCESS_KEY=key[1],
     )
     processes.append(served)
-    workers = _children(served.process.pid)
+    # The port accepts as soon as the parent binds it; the workers fork just after.
+    deadline = time.monotonic() + 20
+    while len(workers := _children(served.process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(workers) == 2
     served.client(key).create_bucket(Bucket="shared")
     errors: list[BaseException] = []

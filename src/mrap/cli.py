@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mrap.config import BOOTSTRAP_ACCOUNT, Settings, load_settings
-from mrap.edge import server
+from mrap.edge import server, tls
 from mrap.storage.local.store import LocalRegionStore
 from mrap.store.control import (
     AccessKey,
@@ -51,18 +52,68 @@ def bootstrap(settings: Settings) -> AccessKey:
             store.sweep()
         finally:
             store.close()
+    tls.ensure_ca(settings.data_dir)
     return key
+
+
+def root_key(settings: Settings) -> AccessKey | None:
+    """The bootstrap account's root key in the data directory, without changing anything."""
+    if not settings.control_db.exists():
+        return None
+    control = ControlStore(settings.control_db)
+    try:
+        keys = {k.access_key_id: k for k in control.keys_of(root_arn(BOOTSTRAP_ACCOUNT))}
+    finally:
+        control.close()
+    wanted = settings.root_access_key_id
+    if wanted:
+        return keys.get(wanted)
+    return next(iter(keys.values()), None)
+
+
+def client_address(settings: Settings) -> str:
+    """`host:port` clients use to reach the gateway (a wildcard bind means this machine)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    return f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+
+
+def env_lines(settings: Settings, key: AccessKey, ca_path: Path) -> str:
+    """Shell lines that point AWS clients at the gateway as their HTTP(S) proxy."""
+    proxy = f"http://{client_address(settings)}"
+    values = [
+        ("HTTPS_PROXY", proxy),
+        ("HTTP_PROXY", proxy),
+        # Empty: a host listed here (`.amazonaws.com`, `localhost`) would bypass the gateway.
+        ("NO_PROXY", ""),
+        # Lower-case spellings win over upper-case ones in Python clients and curl.
+        ("https_proxy", proxy),
+        ("http_proxy", proxy),
+        ("no_proxy", ""),
+        ("AWS_CA_BUNDLE", str(ca_path.resolve())),
+        ("AWS_ACCESS_KEY_ID", key.access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", key.secret),
+        ("AWS_DEFAULT_REGION", settings.regions[0]),
+    ]
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in values)
 
 
 def banner(settings: Settings, key: AccessKey) -> str:
     """What `mrap serve` prints at start: endpoint, credentials, examples."""
     endpoint = f"http://{settings.host}:{settings.port}"
+    env_args = shlex.join(
+        ["--data-dir", str(settings.data_dir.resolve()), "--port", str(settings.port)]
+        + (["--host", settings.host] if settings.host != "127.0.0.1" else [])
+    )
     return f"""mrap gateway listening on {endpoint}
   data directory: {settings.data_dir.resolve()}
   regions:        {", ".join(settings.regions)}
   account:        {key.account_id} (root)
   access key:     {key.access_key_id}
   secret key:     {key.secret}
+
+AWS endpoint proxy (no --endpoint-url needed; AWS hostnames reach this gateway):
+  eval "$(mrap env {env_args})"
+  aws s3 ls
 
 aws CLI:
   export AWS_ACCESS_KEY_ID={key.access_key_id}
@@ -100,6 +151,34 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        {
+            "data_dir": args.data_dir,
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }
+    )
+
+
+def _ca_path(args: argparse.Namespace) -> int:
+    print(tls.ensure_ca(_settings(args).data_dir).resolve())
+    return 0
+
+
+def _env(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    key = root_key(settings)
+    if key is None:
+        print(
+            f"mrap: no root key in {settings.data_dir.resolve()}; start `mrap serve` first",
+            file=sys.stderr,
+        )
+        return 1
+    sys.stdout.write(env_lines(settings, key, tls.ensure_ca(settings.data_dir)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mrap` command."""
     parser = argparse.ArgumentParser(prog="mrap", description=__doc__)
@@ -112,6 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, help="worker processes (MRAP_WORKERS, default 1)")
     serve.add_argument("--quiet", action="store_true", help="no access log")
     serve.set_defaults(func=_serve)
+    data_help = "data directory (MRAP_DATA_DIR, ./data)"
+    ca_path = commands.add_parser("ca-path", help="print the path of the gateway's CA file")
+    ca_path.add_argument("--data-dir", type=Path, help=data_help)
+    ca_path.set_defaults(func=_ca_path)
+    env = commands.add_parser("env", help='print shell lines for clients: eval "$(mrap env)"')
+    env.add_argument("--data-dir", type=Path, help=data_help)
+    env.add_argument("--host", help="gateway address clients use (MRAP_HOST, 127.0.0.1)")
+    env.add_argument("--port", type=int, help="gateway port (MRAP_PORT, default 9000)")
+    env.set_defaults(func=_env)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -19,7 +19,14 @@ class S3Error(Exception):
     def __init__(self, message: str | None = None, **extra: str) -> None:
         self.message = message or self.default_message
         self.extra = extra
+        # Response headers the error carries (x-amz-delete-marker on a 404, Allow on a 405).
+        self.headers: dict[str, str] = {}
         super().__init__(self.message)
+
+    def with_headers(self, headers: dict[str, str]) -> S3Error:
+        """The same error, answered with these response headers too."""
+        self.headers.update(headers)
+        return self
 
 
 def _error(code: str, status: int, message: str) -> type[S3Error]:
@@ -135,6 +142,20 @@ PreconditionFailed = _error(
     "PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"
 )
 NotModified = _error("NotModified", 304, "Not Modified")
+ConditionalRequestConflict = _error(
+    "ConditionalRequestConflict",
+    409,
+    "A conflicting conditional operation is currently in progress against this resource. "
+    "Try again.",
+)
+InvalidTag = _error("InvalidTag", 400, "The TagKey you have provided is invalid")
+BadRequest = _error("BadRequest", 400, "Bad Request")
+NoSuchTagSet = _error("NoSuchTagSet", 404, "The TagSet does not exist")
+IllegalVersioningConfigurationException = _error(
+    "IllegalVersioningConfigurationException",
+    400,
+    "The versioning configuration specified in the request is invalid.",
+)
 InvalidPart = _error(
     "InvalidPart",
     400,
@@ -151,4 +172,15 @@ MethodNotAllowed = _error(
 )
 S3NotImplemented = _error(
     "NotImplemented", 501, "A header you provided implies functionality that is not implemented"
+)
+MalformedTrailerError = _error(
+    "MalformedTrailerError",
+    400,
+    "The request contained trailing data that was not well-formed or did not conform to our "
+    "published schema.",
+)
+InvalidChunkSizeError = _error(
+    "InvalidChunkSizeError",
+    400,
+    "Only the last chunk is allowed to have a size less than 8192 bytes",
 )

@@ -7,7 +7,7 @@ documents leave as `XmlDoc` trees that the edge encodes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol, Union
@@ -55,6 +55,10 @@ class Body(Protocol):
 
     async def read_all(self, max_size: int) -> bytes:
         """Read a small body whole."""
+
+    @property
+    def trailers(self) -> Mapping[str, str]:
+        """Trailing headers of an aws-chunked body (lowercase names), once it is read."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 from multidict import CIMultiDictProxy
 
 from mrap import errors
+from mrap.auth.chunked import Seed, streaming_mode
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.store.control import AccessKey
 
@@ -51,6 +52,7 @@ class Authentication:
     principal: Principal
     payload_sha256: str | None
     content_sha256: str | None  # the x-amz-content-sha256 value as sent
+    seed: Seed | None = None  # what signed aws-chunked bodies chain their signatures on
 
 
 KeyLookup = Callable[[str], AccessKey | None]
@@ -182,7 +184,7 @@ def _verify(
     signed: Sequence[str],
     payload: str,
     signature: str,
-) -> None:
+) -> Seed:
     date, region, service = scope_parts
     scope = f"{date}/{region}/{service}/aws4_request"
     k = signing_key(key.secret, date, region, service)
@@ -191,7 +193,7 @@ def _verify(
         sts = string_to_sign(ALGORITHM, amz_date, scope, creq)
         expected = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, signature):
-            return
+            return Seed(ALGORITHM, k, amz_date, scope, signature)
     raise errors.SignatureDoesNotMatch(
         AWSAccessKeyId=key.access_key_id, StringToSign=sts, CanonicalRequest=creq
     )
@@ -225,12 +227,8 @@ def _content_sha256(headers: CIMultiDictProxy[str], required: bool) -> str:
                 "Missing required header for this request: x-amz-content-sha256"
             )
         return UNSIGNED_PAYLOAD
-    if value == UNSIGNED_PAYLOAD or _HEX64.fullmatch(value):
+    if value == UNSIGNED_PAYLOAD or _HEX64.fullmatch(value) or streaming_mode(value):
         return value
-    if value.startswith("STREAMING-"):
-        raise errors.S3NotImplemented(
-            f"x-amz-content-sha256 {value} (aws-chunked bodies) is not implemented yet"
-        )
     raise errors.InvalidArgument(
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
@@ -279,11 +277,12 @@ def _authenticate_header(
         raise errors.AccessDenied("Host header is not signed")
     _check_unsigned_amz_headers(req.headers, signed)
     payload = _content_sha256(req.headers, required=True)
-    _verify(req, key, scope_parts, amz_date, req.query, signed, payload, fields["Signature"])
+    seed = _verify(req, key, scope_parts, amz_date, req.query, signed, payload, fields["Signature"])
     return Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
-        payload if payload != UNSIGNED_PAYLOAD else None,
+        payload if _HEX64.fullmatch(payload) else None,
         payload,
+        seed,
     )
 
 
@@ -334,7 +333,7 @@ def _authenticate_query(
     _check_unsigned_amz_headers(req.headers, signed)
     payload = _content_sha256(req.headers, required=False)
     query = [(k, v) for k, v in req.query if k != "X-Amz-Signature"]
-    _verify(
+    seed = _verify(
         req,
         key,
         scope_parts,
@@ -355,8 +354,9 @@ def _authenticate_query(
         )
     return Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
-        payload if payload != UNSIGNED_PAYLOAD else None,
+        payload if _HEX64.fullmatch(payload) else None,
         payload,
+        seed,
     )
 
 

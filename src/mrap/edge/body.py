@@ -1,4 +1,8 @@
-"""Request bodies as operations read them: 100-continue, timeouts, length and hash checks."""
+"""Request bodies as operations read them: 100-continue, timeouts, length and hash checks.
+
+aws-chunked bodies (SDK streaming uploads) are decoded here, so operations see only the
+payload; their chunk signatures and trailers are checked by `auth.chunked`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from mrap import errors
+from mrap.auth.chunked import AwsChunkedDecoder, streaming_mode, verifier_for
+from mrap.auth.sigv4 import Authentication
 from mrap.edge import xml
 
 _CHUNK = 1 << 18
@@ -21,13 +27,25 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 class RequestBody:
     """The body of one request, streamed from the connection."""
 
-    def __init__(
-        self, request: web.BaseRequest, payload_sha256: str | None, read_timeout: float
-    ) -> None:
+    def __init__(self, request: web.BaseRequest, auth: Authentication, read_timeout: float) -> None:
         self._request = request
-        self._payload_sha256 = payload_sha256
+        self._payload_sha256 = auth.payload_sha256
         self._timeout = read_timeout
         self._continued = False
+        self._decoder: AwsChunkedDecoder | None = None
+        # The payload's length as operations see it (decoded, for aws-chunked), if known.
+        self.length = request.content_length
+        # Trailing headers of an aws-chunked body, once it has been read to the end.
+        self.trailers: dict[str, str] = {}
+        mode = streaming_mode(auth.content_sha256)
+        if mode is not None or is_aws_chunked(request.headers.get("content-encoding", "")):
+            self.length = _decoded_length(request.headers.get("x-amz-decoded-content-length"))
+            self._decoder = AwsChunkedDecoder(
+                mode=mode,
+                decoded_length=self.length,
+                verifier=verifier_for(mode, auth.seed) if mode is not None else None,
+                trailer_names=trailer_names(request.headers.get("x-amz-trailer")),
+            )
 
     async def _send_continue(self) -> None:
         # Sent only once the operation starts reading: a request refused earlier gets its
@@ -52,13 +70,20 @@ class RequestBody:
         """Yield the body; after the last chunk, check it against the signed SHA-256."""
         await self._send_continue()
         digest = hashlib.sha256() if self._payload_sha256 else None
+        decoder = self._decoder
         while True:
             chunk = await self._read(_CHUNK)
             if not chunk:
                 break
             if digest is not None:
                 digest.update(chunk)
-            yield chunk
+            if decoder is None:
+                yield chunk
+                continue
+            for piece in decoder.feed(chunk):
+                yield piece
+        if decoder is not None:
+            self.trailers = decoder.finish()
         expected = self._payload_sha256
         if digest is not None and expected is not None:
             actual = digest.hexdigest()
@@ -90,3 +115,26 @@ class RequestBody:
         if not data.strip():
             return None
         return xml.parse(data)
+
+
+def is_aws_chunked(content_encoding: str) -> bool:
+    """Whether a Content-Encoding value lists `aws-chunked`."""
+    return "aws-chunked" in (c.strip().lower() for c in content_encoding.split(","))
+
+
+def trailer_names(value: str | None) -> list[str]:
+    """The header names an `x-amz-trailer` value announces."""
+    return [name.strip().lower() for name in (value or "").split(",") if name.strip()]
+
+
+def _decoded_length(value: str | None) -> int:
+    # The payload length of an aws-chunked body; S3 requires it with every such body.
+    if value is None:
+        raise errors.MissingContentLength()
+    if not value.isdigit():
+        raise errors.InvalidArgument(
+            "x-amz-decoded-content-length must be a non-negative integer",
+            ArgumentName="x-amz-decoded-content-length",
+            ArgumentValue=value,
+        )
+    return int(value)

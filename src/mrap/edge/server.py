@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -16,6 +17,8 @@ from aiohttp import web
 
 from mrap.config import Settings
 from mrap.edge.app import Gateway
+from mrap.edge.proxy import Proxy
+from mrap.edge.tls import Authority
 from mrap.services import Services
 
 # The S3 header limit is 8 KiB; aiohttp's parser must accept more so that an oversized
@@ -31,11 +34,18 @@ _PARSER_OPTIONS = {
 
 
 class _Connection(web.RequestHandler):
-    """aiohttp's protocol for one connection, answering unparseable requests as S3 does."""
+    """aiohttp's protocol for one connection, answering unparseable requests as S3 does.
 
-    def __init__(self, gateway: Gateway, manager: web.Server, **kwargs: Any) -> None:
+    `tunnel_host` is the CONNECT host of a proxy tunnel (None for a plain connection): the
+    gateway's request handler reads it to check and address the tunnel's requests.
+    """
+
+    def __init__(
+        self, gateway: Gateway, manager: web.Server, tunnel_host: str | None, **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._gateway = gateway
+        self.tunnel_host = tunnel_host
 
     def handle_error(
         self,
@@ -57,7 +67,11 @@ class _Server(web.Server):
         self._gateway = gateway
 
     def __call__(self) -> web.RequestHandler:
-        return _Connection(self._gateway, self, loop=self._loop, **self._kwargs)
+        return self.connection()
+
+    def connection(self, tunnel_host: str | None = None) -> web.RequestHandler:
+        """The request handler of one connection, plain or inside a CONNECT tunnel."""
+        return _Connection(self._gateway, self, tunnel_host, loop=self._loop, **self._kwargs)
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -80,6 +94,7 @@ def _configure_logging(quiet: bool) -> None:
     root.propagate = False
 
 
+_PR_SET_PDEATHSIG = 1
 _GRACE_SECONDS = 5.0  # how long a stop waits for requests in flight
 
 
@@ -107,11 +122,14 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
     server = _Server(gateway, access_log=None, **_PARSER_OPTIONS)
+    proxy = Proxy(server.connection, Authority(settings.data_dir), settings.domain)
     loop = asyncio.get_running_loop()
     # Uploads spend their time in fsync; many concurrent ones let the kernel share journal
     # commits, which the default pool of cpu+4 threads would serialize.
     loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="io"))
-    listener = await loop.create_server(server, sock=sock, backlog=1024)
+    # Every connection starts with the proxy's front protocol, which hands plain HTTP to
+    # aiohttp and terminates CONNECT tunnels on this same port.
+    listener = await loop.create_server(proxy, sock=sock, backlog=1024)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -119,6 +137,7 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
         await stop.wait()
     finally:
         listener.close()
+        proxy.close()
         await _close_connections(server, _GRACE_SECONDS)
         await server.shutdown(timeout=1.0)
         await listener.wait_closed()
@@ -131,16 +150,26 @@ def run_worker(settings: Settings, sock: socket.socket) -> None:
     asyncio.run(_serve(settings, sock))
 
 
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel stop this worker if the parent dies (even by SIGKILL)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(0)
+
+
 def run(settings: Settings, sock: socket.socket) -> None:
     """Serve with `settings.workers` processes; the parent forwards stop signals."""
     if settings.workers == 1:
         run_worker(settings, sock)
         return
     children = []
+    parent = os.getpid()
     for _ in range(settings.workers):
         pid = os.fork()
         if pid == 0:
             try:
+                _die_with_parent(parent)
                 run_worker(settings, sock)
             finally:
                 os._exit(0)

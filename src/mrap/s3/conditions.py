@@ -9,7 +9,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from multidict import CIMultiDictProxy
 
 from mrap import errors
-from mrap.storage.base import ObjectInfo
+from mrap.operation import OpRequest
+from mrap.storage.base import ObjectInfo, RegionStore, WriteCondition, etag_matches
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -17,11 +18,6 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 def http_date(timestamp: float) -> str:
     """RFC 7231 date of a timestamp, as Last-Modified carries it."""
     return format_datetime(datetime.fromtimestamp(int(timestamp), UTC), usegmt=True)
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    wanted = {v.strip().removeprefix("W/").strip('"') for v in header.split(",")}
-    return "*" in wanted or etag in wanted
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -45,16 +41,54 @@ def evaluate(headers: CIMultiDictProxy[str], info: ObjectInfo, prefix: str = "if
     since = _parse_date(headers.get(prefix + "modified-since"))
     unmodified_since = _parse_date(headers.get(prefix + "unmodified-since"))
     if if_match is not None:
-        if not _etag_matches(if_match, info.etag):
+        if not etag_matches(if_match, info.etag):
             return 412
     elif unmodified_since is not None and modified > unmodified_since:
         return 412
     if if_none_match is not None:
-        if _etag_matches(if_none_match, info.etag):
+        if etag_matches(if_none_match, info.etag):
             return 304
     elif since is not None and modified <= since:
         return 304
     return 0
+
+
+def write_condition(headers: CIMultiDictProxy[str]) -> WriteCondition | None:
+    """The `If-Match` / `If-None-Match` of a write (PutObject, CompleteMultipartUpload…)."""
+    if_match = headers.get("if-match")
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        # S3 supports only "*" here: "no object may exist under this key".
+        raise errors.S3NotImplemented(Header="If-None-Match")
+    if if_match is None and if_none_match is None:
+        return None
+    return WriteCondition(if_match, if_none_match is not None)
+
+
+def check_write_condition(
+    condition: WriteCondition | None, current: ObjectInfo | None, key: str
+) -> None:
+    """Refuse a write whose condition does not hold for the key's latest version now."""
+    if condition is None or condition.holds(current):
+        return
+    exists = current is not None and not current.delete_marker
+    if condition.if_none_match and exists:
+        raise errors.PreconditionFailed(Condition="If-None-Match")
+    if not exists:
+        raise errors.NoSuchKey(Key=key)
+    raise errors.PreconditionFailed(Condition="If-Match")
+
+
+def precheck_write(store: RegionStore, req: OpRequest) -> WriteCondition | None:
+    """Check a write's If-Match / If-None-Match before its body is read (412 early).
+
+    The store checks the condition again when the write commits: a concurrent write or
+    delete of the key that lands in between fails that check (ConditionalRequestConflict).
+    """
+    condition = write_condition(req.headers)
+    if condition is not None:
+        check_write_condition(condition, store.head_object(req.bucket, req.key), req.key)
+    return condition
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

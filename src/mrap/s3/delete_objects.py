@@ -1,4 +1,4 @@
-"""DeleteObjects: many keys in one request."""
+"""DeleteObjects: many keys (or versions) in one request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3.access import owned_bucket
 from mrap.s3.checksums import small_body_verifier
+from mrap.s3.versioning import valid_version_id
 from mrap.services import Services
 
 MAX_KEYS = 1000
@@ -35,11 +36,19 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
         if key is None:
             raise errors.MalformedXML()
         keys.append((key, element.findtext("VersionId")))
-    deletable = [key for key, version in keys if version in (None, "null")]
-    await asyncio.gather(*(store.delete_object(record.name, key) for key in deletable))
+    # Queued in request order, so deletes of one key's versions apply in that order.
+    outcomes = await asyncio.gather(
+        *(
+            store.delete_object(record.name, key, version)
+            for key, version in keys
+            if version is None or valid_version_id(version)
+        )
+    )
+    done = iter(outcomes)
     results: list[tuple[str, XmlValue]] = []
     for key, version in keys:
-        if version not in (None, "null"):
+        if version is not None and not valid_version_id(version):
+            # S3 reports a version id of another form as a version that does not exist.
             results.append(
                 (
                     "Error",
@@ -52,8 +61,16 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
                 )
             )
             continue
+        outcome = next(done)
         if not quiet:
-            results.append(("Deleted", [("Key", key), ("VersionId", version)]))
+            marker = outcome.version_id if outcome.delete_marker else None
+            deleted: list[tuple[str, XmlValue]] = [
+                ("Key", key),
+                ("VersionId", version),
+                ("DeleteMarker", True if outcome.delete_marker else None),
+                ("DeleteMarkerVersionId", marker),
+            ]
+            results.append(("Deleted", deleted))
     return OpResponse(body=XmlDoc("DeleteResult", results))
 
 

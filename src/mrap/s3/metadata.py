@@ -30,6 +30,13 @@ def metadata_from(headers: CIMultiDictProxy[str], key: str) -> ObjectInfo:
     if sum(len(k) + len(v.encode()) for k, v in user.items()) > _MAX_USER_METADATA:
         raise errors.MetadataTooLarge(MaxSizeAllowed=str(_MAX_USER_METADATA))
     system = {name: headers[name] for name in SYSTEM_HEADERS if name in headers}
+    codings = [c.strip() for c in system.get("Content-Encoding", "").split(",")]
+    if "aws-chunked" in (c.lower() for c in codings):
+        # aws-chunked describes the upload's framing, not the object: S3 does not keep it.
+        del system["Content-Encoding"]
+        kept = ",".join(c for c in codings if c and c.lower() != "aws-chunked")
+        if kept:
+            system["Content-Encoding"] = kept
     return ObjectInfo(
         key=key,
         size=0,

@@ -8,11 +8,15 @@ from xml.etree.ElementTree import Element
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.s3 import multipart_checksums
 from mrap.s3.access import owned_bucket
-from mrap.s3.checksums import body_check, checksum_headers, multipart_etag
+from mrap.s3.checksums import checksum_elements, header_name, multipart_etag
+from mrap.s3.conditions import precheck_write
 from mrap.s3.metadata import metadata_from
 from mrap.s3.names import check_key
 from mrap.s3.objects import check_upload_length
+from mrap.s3.tagging import with_header_tags
+from mrap.s3.versioning import written_headers
 from mrap.services import Services
 from mrap.storage.base import PartInfo, RegionStore, Upload
 
@@ -35,12 +39,9 @@ async def create_multipart_upload(services: Services, req: OpRequest) -> OpRespo
     """POST /{bucket}/{key}?uploads."""
     _, store = owned_bucket(services, req.principal, req.bucket)
     check_key(req.key)
-    info = metadata_from(req.headers, req.key)
+    info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    headers = multipart_checksums.choose(req.headers, info)
     upload = await store.create_upload(req.bucket, info)
-    headers = {}
-    algorithm = req.headers.get("x-amz-checksum-algorithm")
-    if algorithm:
-        headers["x-amz-checksum-algorithm"] = algorithm.upper()
     doc = XmlDoc(
         "InitiateMultipartUploadResult",
         [("Bucket", req.bucket), ("Key", req.key), ("UploadId", upload.upload_id)],
@@ -68,19 +69,20 @@ async def upload_part(services: Services, req: OpRequest) -> OpResponse:
     number = _part_number(req)
     store, upload = _upload(services, req)
     check_upload_length(req, MAX_PART_SIZE)
-    check = body_check(req.headers)
+    check = multipart_checksums.part_check(req.headers, upload.info)
     blob = await store.write_blob(check.watch(req.body.chunks()))
     try:
-        etag, checksums = check.verify()
+        etag, checksums = check.verify(req.body.trailers)
         part = PartInfo(number, blob.size, etag, time.time(), checksums)
         await store.put_part(upload, part, blob)
     except BaseException:
         store.discard_blob(blob)
         raise
-    return OpResponse(headers={"ETag": f'"{etag}"', **checksum_headers(checksums)})
+    shown = {header_name(name): value for name, value in checksums.items()}
+    return OpResponse(headers={"ETag": f'"{etag}"', **shown})
 
 
-def _requested_parts(req_doc: Element | None) -> list[tuple[int, str]]:
+def _requested_parts(req_doc: Element | None) -> list[tuple[int, str, dict[str, str]]]:
     if req_doc is None or req_doc.tag != "CompleteMultipartUpload":
         raise errors.MalformedXML()
     parts = []
@@ -88,8 +90,9 @@ def _requested_parts(req_doc: Element | None) -> list[tuple[int, str]]:
         number, etag = element.findtext("PartNumber"), element.findtext("ETag")
         if number is None or etag is None:
             raise errors.MalformedXML()
+        checksums = multipart_checksums.requested_checksums(element)
         try:
-            parts.append((int(number), etag.strip().strip('"')))
+            parts.append((int(number), etag.strip().strip('"'), checksums))
         except ValueError:
             raise errors.MalformedXML() from None
     if not parts:
@@ -100,13 +103,14 @@ def _requested_parts(req_doc: Element | None) -> list[tuple[int, str]]:
 async def complete_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploadId=U: assemble the listed parts into the object."""
     store, upload = _upload(services, req)
+    condition = precheck_write(store, req)
     requested = _requested_parts(await req.body.read_xml())
-    numbers = [n for n, _ in requested]
+    numbers = [n for n, _, _ in requested]
     if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
         raise errors.InvalidPartOrder(UploadId=upload.upload_id)
     stored = {p.number: p for p in store.list_parts(upload, after=0, limit=MAX_PART_NUMBER)}
     chosen: list[PartInfo] = []
-    for number, etag in requested:
+    for number, etag, _ in requested:
         part = stored.get(number)
         if part is None or part.etag != etag:
             raise errors.InvalidPart(UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
@@ -124,8 +128,10 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
     info.size = sum(p.size for p in chosen)
     info.last_modified = time.time()
     info.parts_count = len(chosen)
-    info.checksums = {}
-    await store.complete_upload(upload, chosen, info)
+    info.checksums, info.checksum_type, kept = multipart_checksums.complete(
+        req.headers, upload.info, chosen, {n: c for n, _, c in requested}, upload.upload_id
+    )
+    version_id = await store.complete_upload(upload, kept, info, condition)
     doc = XmlDoc(
         "CompleteMultipartUploadResult",
         [
@@ -133,9 +139,10 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
             ("Bucket", req.bucket),
             ("Key", req.key),
             ("ETag", f'"{info.etag}"'),
+            *checksum_elements(info),
         ],
     )
-    return OpResponse(body=doc)
+    return OpResponse(headers=written_headers(version_id), body=doc)
 
 
 async def abort_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
@@ -166,6 +173,8 @@ async def list_parts(services: Services, req: OpRequest) -> OpResponse:
         ("Initiator", owner),
         ("Owner", owner),
         ("StorageClass", "STANDARD"),
+        ("ChecksumAlgorithm", multipart_checksums.chosen_algorithm(upload.info)),
+        ("ChecksumType", upload.info.checksum_type or None),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", page[-1].number if page else marker),
         ("MaxParts", limit),

@@ -11,10 +11,26 @@ from urllib.parse import unquote
 from mrap import errors
 from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc
 from mrap.s3.access import owned_bucket
-from mrap.s3.checksums import BodyCheck, body_check, checksum_headers
-from mrap.s3.conditions import byte_range, evaluate
+from mrap.s3.checksums import (
+    DEFAULT_ALGORITHM,
+    FULL_OBJECT,
+    BodyCheck,
+    body_check,
+    checksum_elements,
+    checksum_headers,
+    copy_algorithm,
+)
+from mrap.s3.conditions import byte_range, evaluate, precheck_write
 from mrap.s3.metadata import metadata_from, object_headers
 from mrap.s3.names import check_key
+from mrap.s3.tagging import tags_from_header, with_header_tags
+from mrap.s3.versioning import (
+    check_version_id,
+    not_found,
+    valid_version_id,
+    version_headers,
+    written_headers,
+)
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo
 from mrap.storage.local.store import iter_file
@@ -46,35 +62,40 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
     _, store = owned_bucket(services, req.principal, req.bucket)
     check_key(req.key)
     check_upload_length(req, MAX_PUT_SIZE)
-    info = metadata_from(req.headers, req.key)
-    check = body_check(req.headers)
+    info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    condition = precheck_write(store, req)
+    check = body_check(req.headers, default=DEFAULT_ALGORITHM)
     blob = await store.write_blob(check.watch(req.body.chunks()))
     try:
-        info.etag, info.checksums = check.verify()
+        info.etag, info.checksums = check.verify(req.body.trailers)
+        info.checksum_type = FULL_OBJECT
         info.size = blob.size
         info.last_modified = time.time()
-        await store.put_object(req.bucket, info, blob)
+        version_id = await store.put_object(req.bucket, info, blob, condition)
     except BaseException:
         store.discard_blob(blob)
         raise
-    return OpResponse(headers={"ETag": f'"{info.etag}"', **checksum_headers(info.checksums)})
+    headers = {"ETag": f'"{info.etag}"', **checksum_headers(info)}
+    return OpResponse(headers={**headers, **written_headers(version_id)})
 
 
 def _read_headers(req: OpRequest, info: ObjectInfo) -> dict[str, str]:
     headers = object_headers(info)
+    headers.update(version_headers(info))
+    if info.tags:
+        headers["x-amz-tagging-count"] = str(len(info.tags))
     if req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
-        headers.update(checksum_headers(info.checksums))
+        headers.update(checksum_headers(info))
     return headers
 
 
 async def get_object(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}: the object's bytes, whole or a range."""
+    version_id = check_version_id(req)
     _, store = owned_bucket(services, req.principal, req.bucket)
-    _reject_version(req)
-    opened = store.open_object(req.bucket, req.key)
-    if opened is None:
-        raise errors.NoSuchKey(Key=req.key)
-    info, fh = opened
+    info, fh = store.open_object(req.bucket, req.key, version_id) or (None, None)
+    if info is None or fh is None:  # no such key or version, or a delete marker
+        raise not_found(req.method, req.key, version_id, info)
     try:
         return _read_response(req, info, fh)
     except BaseException:
@@ -116,18 +137,16 @@ async def head_object(services: Services, req: OpRequest) -> OpResponse:
     return await get_object(services, req)
 
 
-def _reject_version(req: OpRequest) -> None:
-    version = req.query.get("versionId")
-    if version is not None and version != "null":
-        raise errors.NoSuchVersion(Key=req.key, VersionId=version)
-
-
 async def delete_object(services: Services, req: OpRequest) -> OpResponse:
-    """DELETE /{bucket}/{key}: remove the object (no error when it is already gone)."""
+    """DELETE /{bucket}/{key}: remove the object, or add a delete marker when versioned;
+    with versionId, remove that version for good (no error when it is already gone)."""
+    version_id = check_version_id(req)
     _, store = owned_bucket(services, req.principal, req.bucket)
-    _reject_version(req)
-    await store.delete_object(req.bucket, req.key)
-    return OpResponse(status=204)
+    result = await store.delete_object(req.bucket, req.key, version_id)
+    headers = written_headers(result.version_id)
+    if result.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    return OpResponse(status=204, headers=headers)
 
 
 def parse_copy_source(value: str) -> tuple[str, str, str | None]:
@@ -152,25 +171,31 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     check_key(req.key)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
     _, source = owned_bucket(services, req.principal, src_bucket)
-    if version is not None and version != "null":
-        raise errors.NoSuchVersion(Key=src_key, VersionId=version)
-    directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
-    if directive not in ("COPY", "REPLACE"):
+    if version is not None and not valid_version_id(version):
         raise errors.InvalidArgument(
-            "Unknown metadata directive.",
-            ArgumentName="x-amz-metadata-directive",
-            ArgumentValue=directive,
+            "Invalid version id specified", ArgumentName="versionId", ArgumentValue=version
         )
-    if (src_bucket, src_key) == (req.bucket, req.key) and directive == "COPY":
+    directive = _directive(req, "x-amz-metadata-directive", "metadata")
+    tag_directive = _directive(req, "x-amz-tagging-directive", "tagging")
+    # Copying an older version over its own key is how one restores it.
+    if (src_bucket, src_key) == (req.bucket, req.key) and directive == "COPY" and not version:
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect location "
             "or encryption attributes."
         )
-    opened = source.open_object(src_bucket, src_key)
+    condition = precheck_write(dest, req)
+    opened = source.open_object(src_bucket, src_key, version)
     if opened is None:
-        raise errors.NoSuchKey(Key=src_key)
+        raise not_found(req.method, src_key, version, None)
     src_info, fh = opened
+    if fh is None:
+        if version is None:
+            raise errors.NoSuchKey(Key=src_key)
+        raise errors.InvalidRequest(
+            "The source of a copy request may not specifically refer to a delete marker "
+            "by version id."
+        )
     with fh:
         if evaluate(req.headers, src_info, prefix="x-amz-copy-source-if-"):
             raise errors.PreconditionFailed(Condition="x-amz-copy-source-If-Match")
@@ -182,15 +207,19 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
         if directive == "REPLACE":
             info = metadata_from(req.headers, req.key)
         else:
-            info = replace(src_info, key=req.key, parts_count=0)
+            info = replace(src_info, key=req.key, parts_count=0, version_id=None)
+        info.tags = dict(src_info.tags)
+        if tag_directive == "REPLACE":
+            info.tags = tags_from_header(req.headers.get("x-amz-tagging", ""))
         check = BodyCheck()
+        check.compute(copy_algorithm(req.headers, src_info))
         blob = await dest.write_blob(check.watch(iter_file(fh, 0, src_info.size)))
     try:
-        info.etag, _ = check.verify()
-        info.checksums = {} if src_info.parts_count else dict(src_info.checksums)
+        info.etag, info.checksums = check.verify()
+        info.checksum_type = FULL_OBJECT
         info.size = blob.size
         info.last_modified = time.time()
-        await dest.put_object(req.bucket, info, blob)
+        version_id = await dest.put_object(req.bucket, info, blob, condition)
     except BaseException:
         dest.discard_blob(blob)
         raise
@@ -199,7 +228,19 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
         [
             ("LastModified", datetime.fromtimestamp(info.last_modified, UTC)),
             ("ETag", f'"{info.etag}"'),
-            *[(f"Checksum{name}", value) for name, value in info.checksums.items()],
+            *checksum_elements(info),
         ],
     )
-    return OpResponse(body=doc)
+    headers = written_headers(version_id)
+    if src_info.version_id is not None:
+        headers["x-amz-copy-source-version-id"] = src_info.version_id
+    return OpResponse(headers=headers, body=doc)
+
+
+def _directive(req: OpRequest, header: str, what: str) -> str:
+    value = req.headers.get(header, "COPY").upper()
+    if value not in ("COPY", "REPLACE"):
+        raise errors.InvalidArgument(
+            f"Unknown {what} directive.", ArgumentName=header, ArgumentValue=value
+        )
+    return value

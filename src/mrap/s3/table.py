@@ -14,7 +14,16 @@ from typing import Literal
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse
-from mrap.s3 import buckets, delete_objects, listing, multipart, objects
+from mrap.s3 import (
+    attributes,
+    buckets,
+    delete_objects,
+    listing,
+    multipart,
+    objects,
+    tagging,
+    versioning,
+)
 from mrap.services import Services
 
 Level = Literal["service", "bucket", "object"]
@@ -64,8 +73,6 @@ _UNIMPLEMENTED_BUCKET = (
     ("acl", "BucketAcl", "GP"),
     ("policy", "BucketPolicy", "GPD"),
     ("policyStatus", "BucketPolicyStatus", "G"),
-    ("versioning", "BucketVersioning", "GP"),
-    ("tagging", "BucketTagging", "GPD"),
     ("cors", "BucketCors", "GPD"),
     ("lifecycle", "BucketLifecycleConfiguration", "GPD"),
     ("encryption", "BucketEncryption", "GPD"),
@@ -85,10 +92,8 @@ _UNIMPLEMENTED_BUCKET = (
 )
 _UNIMPLEMENTED_OBJECT = (
     ("acl", "ObjectAcl", "GP"),
-    ("tagging", "ObjectTagging", "GPD"),
     ("legal-hold", "ObjectLegalHold", "GP"),
     ("retention", "ObjectRetention", "GP"),
-    ("attributes", "ObjectAttributes", "G"),
     ("torrent", "ObjectTorrent", "G"),
 )
 _VERBS = {"G": ("Get", "GET"), "P": ("Put", "PUT"), "D": ("Delete", "DELETE")}
@@ -110,7 +115,27 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("GetBucketLocation", "GET", "bucket", "location", buckets.get_bucket_location),
     _op("ListObjects", "GET", "bucket", "", listing.list_objects, "s3:ListBucket"),
     _op("ListObjectsV2", "GET", "bucket", "list-type", listing.list_objects_v2, "s3:ListBucket"),
-    _op("ListObjectVersions", "GET", "bucket", "versions", None, "s3:ListBucketVersions"),
+    _op(
+        "ListObjectVersions",
+        "GET",
+        "bucket",
+        "versions",
+        versioning.list_object_versions,
+        "s3:ListBucketVersions",
+    ),
+    _op("GetBucketVersioning", "GET", "bucket", "versioning", versioning.get_bucket_versioning),
+    _op("PutBucketVersioning", "PUT", "bucket", "versioning", versioning.put_bucket_versioning),
+    _op("GetBucketTagging", "GET", "bucket", "tagging", tagging.get_bucket_tagging),
+    _op("PutBucketTagging", "PUT", "bucket", "tagging", tagging.put_bucket_tagging),
+    # IAM has no s3:DeleteBucketTagging: removing tags is putting an empty set.
+    _op(
+        "DeleteBucketTagging",
+        "DELETE",
+        "bucket",
+        "tagging",
+        tagging.delete_bucket_tagging,
+        "s3:PutBucketTagging",
+    ),
     _op("ListMultipartUploads", "GET", "bucket", "uploads", None, "s3:ListBucketMultipartUploads"),
     _op(
         "DeleteObjects",
@@ -122,6 +147,14 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
     _op("GetObject", "GET", "object", "", objects.get_object),
+    _op(
+        "GetObjectAttributes",
+        "GET",
+        "object",
+        "attributes",
+        attributes.get_object_attributes,
+        "s3:GetObjectAttributes",
+    ),
     _op("HeadObject", "HEAD", "object", "", objects.head_object, "s3:GetObject"),
     _op("PutObject", "PUT", "object", "", objects.put_object),
     _op(
@@ -172,6 +205,9 @@ OPERATIONS: tuple[Operation, ...] = (
         multipart.list_parts,
         "s3:ListMultipartUploadParts",
     ),
+    _op("GetObjectTagging", "GET", "object", "tagging", tagging.get_object_tagging),
+    _op("PutObjectTagging", "PUT", "object", "tagging", tagging.put_object_tagging),
+    _op("DeleteObjectTagging", "DELETE", "object", "tagging", tagging.delete_object_tagging),
     _op("RestoreObject", "POST", "object", "restore"),
     _op("SelectObjectContent", "POST", "object", "select select-type", None, "s3:GetObject"),
     *_unimplemented("object", _UNIMPLEMENTED_OBJECT),

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+NULL_VERSION = "null"
+
 
 @dataclass
 class ObjectInfo:
-    """Metadata of one stored object (or of a part, where the fields apply)."""
+    """Metadata of one stored object version (or of a part, where the fields apply)."""
 
     key: str
     size: int
@@ -23,7 +25,69 @@ class ObjectInfo:
     headers: dict[str, str] = field(default_factory=dict)  # Cache-Control, Expires, …
     user_metadata: dict[str, str] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)  # algorithm → base64 value
+    # FULL_OBJECT or COMPOSITE ("" when no checksum). In a multipart upload's info, the
+    # type asked for at creation, and `checksums` maps the chosen algorithm to "".
+    checksum_type: str = ""
     parts_count: int = 0
+    tags: dict[str, str] = field(default_factory=dict)  # in the order they were given
+    # None while the bucket has never had versioning: responses then carry no version id.
+    version_id: str | None = None
+    delete_marker: bool = False
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an If-Match / If-None-Match value names `etag` (or is `*`)."""
+    wanted = {v.strip().removeprefix("W/").strip('"') for v in header.split(",")}
+    return "*" in wanted or etag in wanted
+
+
+@dataclass(frozen=True)
+class WriteCondition:
+    """`If-Match` / `If-None-Match: *` of a write, checked against the key's current object."""
+
+    if_match: str | None = None
+    if_none_match: bool = False
+
+    def holds(self, current: ObjectInfo | None) -> bool:
+        """Whether the write may replace `current` (None, or a delete marker: no object)."""
+        if current is None or current.delete_marker:
+            return self.if_match is None
+        return not self.if_none_match and (
+            self.if_match is None or etag_matches(self.if_match, current.etag)
+        )
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """What a DeleteObject did: the version it made or removed, and whether that is a marker."""
+
+    version_id: str | None  # None in a bucket that has never had versioning
+    delete_marker: bool = False
+
+
+@dataclass
+class VersionEntry:
+    """One item of a version listing: a version or delete marker, or a common prefix."""
+
+    key: str
+    info: ObjectInfo | None  # None for a common prefix
+    latest: bool = False
+
+
+@dataclass
+class VersionPage:
+    """A page of ListObjectVersions: keys in byte order, each key's versions newest first."""
+
+    entries: list[VersionEntry]
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Versioning:
+    """A bucket's versioning configuration; status "" until it is first set."""
+
+    status: str = ""
+    mfa_delete: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,22 +157,77 @@ class RegionStore(Protocol):
     def discard_blob(self, blob: Blob) -> None:
         """Forget a blob that will not become an object."""
 
-    async def put_object(self, bucket: str, info: ObjectInfo, blob: Blob) -> None:
-        """Make a blob the current object of a key, atomically."""
+    async def put_object(
+        self,
+        bucket: str,
+        info: ObjectInfo,
+        blob: Blob,
+        condition: WriteCondition | None = None,
+    ) -> str | None:
+        """Make a blob the current object of a key, atomically; return its version id.
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo | None:
-        """Metadata of the current object of a key."""
+        A `condition` that no longer holds when the write commits raises
+        ConditionalRequestConflict (callers check it first, to answer 412 early).
+        """
 
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO] | None:
-        """Metadata and an open file of the object's bytes, consistent with each other."""
+    def head_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo | None:
+        """The latest version of a key (perhaps a delete marker), or the given version."""
 
-    async def delete_object(self, bucket: str, key: str) -> bool:
-        """Remove the object of a key; False when there was none."""
+    def object_parts(
+        self, bucket: str, key: str, version_id: str | None = None, *, after: int, limit: int
+    ) -> tuple[ObjectInfo, list[PartInfo]] | None:
+        """Like head_object, plus the parts (number, size, checksums) the version was
+        uploaded in, when they were kept (multipart uploads that chose a checksum)."""
+
+    def open_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> tuple[ObjectInfo, BinaryIO | None] | None:
+        """Like head_object, plus an open file of the bytes (None for a delete marker)."""
+
+    async def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> DeleteResult:
+        """Delete the key (a delete marker when versioned), or remove one version for good."""
 
     def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, after: str, limit: int
     ) -> ListPage:
         """Keys after `after` under `prefix`, rolling keys up to `delimiter` into prefixes."""
+
+    def list_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        version_marker: str | None,
+        limit: int,
+    ) -> VersionPage:
+        """Versions and delete markers after (`key_marker`, `version_marker`)."""
+
+    def get_versioning(self, bucket: str) -> Versioning:
+        """The bucket's versioning configuration."""
+
+    async def set_versioning(self, bucket: str, versioning: Versioning) -> None:
+        """Change the bucket's versioning configuration."""
+
+    async def set_object_tags(
+        self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]
+    ) -> ObjectInfo | None:
+        """Replace the tags of a version (the latest without `version_id`).
+
+        Returns the version as it now is; a delete marker comes back unchanged, None when
+        there is no such version.
+        """
+
+    def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
+        """The bucket's tags, None when it has none."""
+
+    async def set_bucket_tags(self, bucket: str, tags: dict[str, str] | None) -> None:
+        """Replace (None: remove) the bucket's tags."""
 
     async def create_upload(self, bucket: str, info: ObjectInfo) -> Upload:
         """Start a multipart upload."""
@@ -123,9 +242,13 @@ class RegionStore(Protocol):
         """Parts of an upload in number order, after part number `after`."""
 
     async def complete_upload(
-        self, upload: Upload, parts: Sequence[PartInfo], info: ObjectInfo
-    ) -> None:
-        """Assemble the listed parts into the object and end the upload."""
+        self,
+        upload: Upload,
+        parts: Sequence[PartInfo],
+        info: ObjectInfo,
+        condition: WriteCondition | None = None,
+    ) -> str | None:
+        """Assemble the listed parts into the object and end the upload; its version id."""
 
     async def abort_upload(self, upload: Upload) -> None:
         """End an upload and free its parts."""

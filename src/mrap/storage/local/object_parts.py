@@ -1,0 +1,47 @@
+"""The parts a completed multipart object was made of, for GetObjectAttributes.
+
+Kept only for uploads that chose a checksum algorithm (their parts' checksums are what
+GetObjectAttributes lists), in their own table so that object rows stay small: a listing
+never reads them. Rows are keyed by the object's data file, which names one version.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from mrap.storage.base import PartInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS object_parts (
+    file TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    checksums TEXT NOT NULL,
+    PRIMARY KEY (file, number)
+) WITHOUT ROWID;
+"""
+
+
+def record(conn: sqlite3.Connection, file: str, parts: Sequence[PartInfo]) -> None:
+    """Keep the parts of the object stored in `file` (only parts that carry checksums)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO object_parts(file, number, size, checksums) VALUES (?, ?, ?, ?)",
+        [(file, p.number, p.size, json.dumps(p.checksums)) for p in parts if p.checksums],
+    )
+
+
+def forget(conn: sqlite3.Connection, files: Sequence[str]) -> None:
+    """Drop the parts of objects whose data files are going away."""
+    conn.executemany("DELETE FROM object_parts WHERE file = ?", [(f,) for f in files])
+
+
+def read(conn: sqlite3.Connection, file: str, *, after: int, limit: int) -> list[PartInfo]:
+    """The parts of the object in `file` after part number `after`, in number order."""
+    rows = conn.execute(
+        "SELECT number, size, checksums FROM object_parts WHERE file = ? AND number > ?"
+        " ORDER BY number LIMIT ?",
+        (file, after, limit),
+    ).fetchall()
+    return [PartInfo(r[0], r[1], "", 0.0, json.loads(r[2])) for r in rows]
