@@ -11,10 +11,14 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import Gateway
+
+from mrap.store.control import ControlStore
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
@@ -232,11 +236,37 @@ def test_bucket_already_owned_by_you(gateway: Gateway, s3: BaseClient) -> None:
     assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"kept"
 
 
-@pytest.mark.skip(
-    reason="needs a second account; accounts other than the bootstrap one do not exist yet"
-)
-def test_bucket_already_exists_for_another_account() -> None:
-    raise AssertionError("BucketAlreadyExists is answered when another account owns the name")
+def test_bucket_already_exists_for_another_account(
+    gateway: Gateway, s3: BaseClient, bucket: str
+) -> None:
+    # `mrap account create` is a later issue; the control store makes the second account.
+    other = ("AKIAOTHERACCOUNT0001", "other-account-secret-000000000000000000")
+    control = ControlStore(gateway.data_dir / "control.sqlite3")
+    try:
+        control.ensure_account("444455556666")
+        if control.get_access_key(other[0]) is None:
+            control.add_access_key("444455556666", "arn:aws:iam::444455556666:root", *other)
+    finally:
+        control.close()
+    theirs = boto3.client(
+        "s3",
+        endpoint_url=gateway.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=other[0],
+        aws_secret_access_key=other[1],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    for region in (None, "eu-west-1"):
+        with pytest.raises(ClientError) as exc:
+            create(theirs, bucket, region)
+        assert error_of(exc) == ("BucketAlreadyExists", 409)
+    # Their own names are theirs; ours stay ours and invisible to them.
+    theirs.create_bucket(Bucket=bucket + "-theirs")
+    assert [b["Name"] for b in theirs.list_buckets()["Buckets"]] == [bucket + "-theirs"]
+    with pytest.raises(ClientError) as exc:
+        theirs.list_objects_v2(Bucket=bucket)
+    assert error_of(exc) == ("AccessDenied", 403)
+    assert bucket + "-theirs" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
 # HeadBucket, GetBucketLocation
