@@ -266,7 +266,7 @@ def test_head_errors_have_no_body(gateway: Gateway, bucket: str) -> None:
         ("PUT", "/{bucket}?lifecycle"),
         ("GET", "/{bucket}?policy"),
         ("GET", "/{bucket}/key?legal-hold"),
-        ("GET", "/{bucket}?uploads"),
+        ("GET", "/{bucket}?website"),
     ],
 )
 def test_unimplemented_operation(gateway: Gateway, bucket: str, method: str, target: str) -> None:

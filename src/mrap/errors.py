@@ -184,3 +184,4 @@ InvalidChunkSizeError = _error(
     400,
     "Only the last chunk is allowed to have a size less than 8192 bytes",
 )
+InvalidPartNumber = _error("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")

@@ -56,6 +56,8 @@ def _parts(
     if not info.parts_count:
         return None
     children: list[tuple[str, XmlValue]] = [("PartsCount", info.parts_count)]
+    # Every part's size is kept, but only parts with checksums are listed here.
+    parts = [part for part in parts if part.checksums]
     if not parts and not marker:
         # Only uploads that chose a checksum keep their parts' details (as S3 does).
         return children

@@ -31,7 +31,8 @@ def _max_keys(req: OpRequest) -> int:
     return min(value, MAX_KEYS)
 
 
-def _url_encoded(req: OpRequest) -> bool:
+def url_encoded(req: OpRequest) -> bool:
+    """Whether the request asks for `encoding-type=url`; InvalidArgument for other types."""
     encoding = req.query.get("encoding-type")
     if encoding is None:
         return False
@@ -44,7 +45,8 @@ def _url_encoded(req: OpRequest) -> bool:
     return True
 
 
-def _enc(value: str | None, url: bool) -> str | None:
+def encoded(value: str | None, url: bool) -> str | None:
+    """`value` URL-encoded (keeping `/`) when `url`, else as is."""
     if value is None or not url:
         return value
     return quote(value, safe="/")
@@ -57,14 +59,14 @@ def _page_children(
     prefixes: list[tuple[str, XmlValue]] = []
     for entry in page.entries:
         if entry.info is None:
-            prefixes.append(("CommonPrefixes", [("Prefix", _enc(entry.key, url))]))
+            prefixes.append(("CommonPrefixes", [("Prefix", encoded(entry.key, url))]))
             continue
         info = entry.info
         children.append(
             (
                 "Contents",
                 [
-                    ("Key", _enc(info.key, url)),
+                    ("Key", encoded(info.key, url)),
                     ("LastModified", datetime.fromtimestamp(info.last_modified, UTC)),
                     ("ETag", f'"{info.etag}"'),
                     ("Size", info.size),
@@ -112,7 +114,7 @@ def _untoken(token: str) -> str:
 async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?list-type=2."""
     limit = _max_keys(req)
-    url = _url_encoded(req)
+    url = url_encoded(req)
     token = req.query.get("continuation-token")
     start_after = req.query.get("start-after", "")
     after = _untoken(token) if token is not None else start_after
@@ -122,15 +124,15 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
         owner = _owner(services, req.principal.account_id)
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
-        ("Prefix", _enc(req.query.get("prefix", ""), url)),
-        ("Delimiter", _enc(req.query.get("delimiter"), url)),
+        ("Prefix", encoded(req.query.get("prefix", ""), url)),
+        ("Delimiter", encoded(req.query.get("delimiter"), url)),
         ("MaxKeys", limit),
         ("EncodingType", "url" if url else None),
         ("KeyCount", len(page.entries)),
         ("IsTruncated", page.truncated),
         ("ContinuationToken", token),
         ("NextContinuationToken", _token(page.entries[-1].key) if page.truncated else None),
-        ("StartAfter", _enc(start_after, url) if start_after else None),
+        ("StartAfter", encoded(start_after, url) if start_after else None),
     ]
     children += _page_children(page, url, owner)
     return OpResponse(body=XmlDoc("ListBucketResult", children))
@@ -139,18 +141,18 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
 async def list_objects(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}: ListObjects version 1, paged by marker."""
     limit = _max_keys(req)
-    url = _url_encoded(req)
+    url = url_encoded(req)
     marker = req.query.get("marker", "")
     page = _list(services, req, marker, limit)
     delimiter = req.query.get("delimiter")
     next_marker = page.entries[-1].key if page.truncated and delimiter else None
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
-        ("Prefix", _enc(req.query.get("prefix", ""), url)),
-        ("Marker", _enc(marker, url)),
-        ("NextMarker", _enc(next_marker, url)),
+        ("Prefix", encoded(req.query.get("prefix", ""), url)),
+        ("Marker", encoded(marker, url)),
+        ("NextMarker", encoded(next_marker, url)),
         ("MaxKeys", limit),
-        ("Delimiter", _enc(delimiter, url)),
+        ("Delimiter", encoded(delimiter, url)),
         ("IsTruncated", page.truncated),
         ("EncodingType", "url" if url else None),
     ]

@@ -15,18 +15,19 @@ from mrap.s3.conditions import precheck_write
 from mrap.s3.metadata import metadata_from
 from mrap.s3.names import check_key
 from mrap.s3.objects import check_upload_length
+from mrap.s3.parts import MAX_PART_NUMBER, part_number
 from mrap.s3.tagging import with_header_tags
 from mrap.s3.versioning import written_headers
 from mrap.services import Services
 from mrap.storage.base import PartInfo, RegionStore, Upload
 
-MAX_PART_NUMBER = 10000
 MAX_PART_SIZE = 5 * 1024**3
 MIN_PART_SIZE = 5 * 1024**2
 _MAX_PARTS_PAGE = 1000
 
 
-def _upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload]:
+def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload]:
+    """The request's bucket store and upload (`uploadId`); NoSuchUpload if it is not open."""
     _, store = owned_bucket(services, req.principal, req.bucket)
     upload_id = req.query.get("uploadId", "")
     upload = store.get_upload(req.bucket, req.key, upload_id)
@@ -49,25 +50,15 @@ async def create_multipart_upload(services: Services, req: OpRequest) -> OpRespo
     return OpResponse(headers=headers, body=doc)
 
 
-def _part_number(req: OpRequest) -> int:
-    raw = req.query.get("partNumber", "")
-    try:
-        number = int(raw)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_PART_NUMBER:
-        raise errors.InvalidArgument(
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=raw,
-        )
-    return number
+def request_part_number(req: OpRequest) -> int:
+    """The request's `partNumber`, 1 to 10,000."""
+    return part_number(req.query.get("partNumber", ""))
 
 
 async def upload_part(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?partNumber=N&uploadId=U."""
-    number = _part_number(req)
-    store, upload = _upload(services, req)
+    number = request_part_number(req)
+    store, upload = find_upload(services, req)
     check_upload_length(req, MAX_PART_SIZE)
     check = multipart_checksums.part_check(req.headers, upload.info)
     blob = await store.write_blob(check.watch(req.body.chunks()))
@@ -102,7 +93,7 @@ def _requested_parts(req_doc: Element | None) -> list[tuple[int, str, dict[str, 
 
 async def complete_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploadId=U: assemble the listed parts into the object."""
-    store, upload = _upload(services, req)
+    store, upload = find_upload(services, req)
     condition = precheck_write(store, req)
     requested = _requested_parts(await req.body.read_xml())
     numbers = [n for n, _, _ in requested]
@@ -147,14 +138,14 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
 
 async def abort_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}?uploadId=U."""
-    store, upload = _upload(services, req)
+    store, upload = find_upload(services, req)
     await store.abort_upload(upload)
     return OpResponse(status=204)
 
 
 async def list_parts(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?uploadId=U, paged by part-number-marker."""
-    store, upload = _upload(services, req)
+    store, upload = find_upload(services, req)
     try:
         marker = int(req.query.get("part-number-marker", "0") or 0)
         limit = min(int(req.query.get("max-parts", _MAX_PARTS_PAGE)), _MAX_PARTS_PAGE)

@@ -19,10 +19,12 @@ from mrap.s3.checksums import (
     checksum_elements,
     checksum_headers,
     copy_algorithm,
+    header_name,
 )
 from mrap.s3.conditions import byte_range, evaluate, precheck_write
 from mrap.s3.metadata import metadata_from, object_headers
 from mrap.s3.names import check_key
+from mrap.s3.parts import PartSpan, part_number, part_span
 from mrap.s3.tagging import tags_from_header, with_header_tags
 from mrap.s3.versioning import (
     check_version_id,
@@ -84,26 +86,39 @@ def _read_headers(req: OpRequest, info: ObjectInfo) -> dict[str, str]:
     headers.update(version_headers(info))
     if info.tags:
         headers["x-amz-tagging-count"] = str(len(info.tags))
-    if req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+    if _checksum_mode(req):
         headers.update(checksum_headers(info))
     return headers
 
 
+def _checksum_mode(req: OpRequest) -> bool:
+    return req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
+
+
 async def get_object(services: Services, req: OpRequest) -> OpResponse:
-    """GET /{bucket}/{key}: the object's bytes, whole or a range."""
+    """GET /{bucket}/{key}: the object's bytes, whole, a range or one part (`partNumber`)."""
     version_id = check_version_id(req)
+    raw_part = req.query.get("partNumber")
+    number = part_number(raw_part) if raw_part is not None else None
+    if number is not None and "range" in req.headers:
+        raise errors.InvalidRequest(
+            "Cannot specify both Range header and partNumber query parameter"
+        )
     _, store = owned_bucket(services, req.principal, req.bucket)
     info, fh = store.open_object(req.bucket, req.key, version_id) or (None, None)
     if info is None or fh is None:  # no such key or version, or a delete marker
         raise not_found(req.method, req.key, version_id, info)
     try:
-        return _read_response(req, info, fh)
+        part = part_span(store, req.bucket, info, number) if number is not None else None
+        return _read_response(req, info, fh, part)
     except BaseException:
         fh.close()
         raise
 
 
-def _read_response(req: OpRequest, info: ObjectInfo, fh: BinaryIO) -> OpResponse:
+def _read_response(
+    req: OpRequest, info: ObjectInfo, fh: BinaryIO, part: PartSpan | None
+) -> OpResponse:
     headers = _read_headers(req, info)
     outcome = evaluate(req.headers, info)
     if outcome == 412:
@@ -117,14 +132,20 @@ def _read_response(req: OpRequest, info: ObjectInfo, fh: BinaryIO) -> OpResponse
         if param in req.query:
             headers[header] = req.query[param]
     span = byte_range(req.headers.get("range"), info.size)
+    if part is not None:
+        if part.count:
+            headers["x-amz-mp-parts-count"] = str(part.count)
+        span = (part.offset, part.length) if info.size else None
     status, offset, length = 200, 0, info.size
     if span is not None:
         offset, length = span
         status = 206
         headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{info.size}"
-        for name in list(headers):
-            if name.startswith("x-amz-checksum-"):
-                del headers[name]
+        if part is None or part.count:
+            # A range has no checksum; a part shows its own (when its upload chose one).
+            headers = {n: v for n, v in headers.items() if not n.startswith("x-amz-checksum-")}
+            if part is not None and _checksum_mode(req):
+                headers.update({header_name(n): v for n, v in part.checksums.items()})
     if req.method == "HEAD":
         fh.close()
         headers["Content-Length"] = str(length)
@@ -165,16 +186,37 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     return bucket, key, version
 
 
+def open_copy_source(
+    services: Services, req: OpRequest, bucket: str, key: str, version: str | None
+) -> tuple[ObjectInfo, BinaryIO]:
+    """The source of a copy, opened, once its `x-amz-copy-source-if-*` conditions hold."""
+    _, source = owned_bucket(services, req.principal, bucket)
+    if version is not None and not valid_version_id(version):
+        raise errors.InvalidArgument(
+            "Invalid version id specified", ArgumentName="versionId", ArgumentValue=version
+        )
+    opened = source.open_object(bucket, key, version)
+    if opened is None:
+        raise not_found(req.method, key, version, None)
+    info, fh = opened
+    if fh is None:
+        if version is None:
+            raise errors.NoSuchKey(Key=key)
+        raise errors.InvalidRequest(
+            "The source of a copy request may not specifically refer to a delete marker "
+            "by version id."
+        )
+    if evaluate(req.headers, info, prefix="x-amz-copy-source-if-"):
+        fh.close()
+        raise errors.PreconditionFailed(Condition="x-amz-copy-source-If-Match")
+    return info, fh
+
+
 async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key} with x-amz-copy-source: copy an object, across regions too."""
     _, dest = owned_bucket(services, req.principal, req.bucket)
     check_key(req.key)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
-    _, source = owned_bucket(services, req.principal, src_bucket)
-    if version is not None and not valid_version_id(version):
-        raise errors.InvalidArgument(
-            "Invalid version id specified", ArgumentName="versionId", ArgumentValue=version
-        )
     directive = _directive(req, "x-amz-metadata-directive", "metadata")
     tag_directive = _directive(req, "x-amz-tagging-directive", "tagging")
     # Copying an older version over its own key is how one restores it.
@@ -185,20 +227,8 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
             "or encryption attributes."
         )
     condition = precheck_write(dest, req)
-    opened = source.open_object(src_bucket, src_key, version)
-    if opened is None:
-        raise not_found(req.method, src_key, version, None)
-    src_info, fh = opened
-    if fh is None:
-        if version is None:
-            raise errors.NoSuchKey(Key=src_key)
-        raise errors.InvalidRequest(
-            "The source of a copy request may not specifically refer to a delete marker "
-            "by version id."
-        )
+    src_info, fh = open_copy_source(services, req, src_bucket, src_key, version)
     with fh:
-        if evaluate(req.headers, src_info, prefix="x-amz-copy-source-if-"):
-            raise errors.PreconditionFailed(Condition="x-amz-copy-source-If-Match")
         if src_info.size > MAX_PUT_SIZE:
             raise errors.InvalidRequest(
                 "The specified copy source is larger than the maximum allowable size for a "

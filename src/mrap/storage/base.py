@@ -127,6 +127,22 @@ class Upload:
 
 
 @dataclass
+class UploadEntry:
+    """One item of ListMultipartUploads: an upload, or a common prefix (upload is None)."""
+
+    key: str
+    upload: Upload | None
+
+
+@dataclass
+class UploadPage:
+    """A page of uploads in UTF-8 byte order of keys, each key's uploads oldest first."""
+
+    entries: list[UploadEntry]
+    truncated: bool
+
+
+@dataclass
 class PartInfo:
     """One uploaded part."""
 
@@ -234,6 +250,19 @@ class RegionStore(Protocol):
 
     def get_upload(self, bucket: str, key: str, upload_id: str) -> Upload | None:
         """A multipart upload in progress, or None."""
+
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_id_marker: str,
+        limit: int,
+    ) -> UploadPage:
+        """Uploads in progress after (`key_marker`, `upload_id_marker`) under `prefix`,
+        rolling keys up to `delimiter` into common prefixes."""
 
     async def put_part(self, upload: Upload, part: PartInfo, blob: Blob) -> None:
         """Store (or replace) one part of an upload."""

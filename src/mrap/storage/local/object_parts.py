@@ -1,8 +1,11 @@
-"""The parts a completed multipart object was made of, for GetObjectAttributes.
+"""The parts a completed multipart object was made of: their sizes, for GetObject with
+`partNumber`, and their checksums, for GetObjectAttributes.
 
-Kept only for uploads that chose a checksum algorithm (their parts' checksums are what
-GetObjectAttributes lists), in their own table so that object rows stay small: a listing
-never reads them. Rows are keyed by the object's data file, which names one version.
+Their checksums are kept only for uploads that chose a checksum algorithm (those are what
+GetObjectAttributes lists); other parts are kept with `{}`. In their own table so that
+object rows stay small: a listing never reads them. Rows are keyed by the object's data
+file, which names one version. Objects completed before sizes were kept for every upload
+have rows only for parts with checksums.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ CREATE TABLE IF NOT EXISTS object_parts (
 
 
 def record(conn: sqlite3.Connection, file: str, parts: Sequence[PartInfo]) -> None:
-    """Keep the parts of the object stored in `file` (only parts that carry checksums)."""
+    """Keep the parts of the object stored in `file`, in the order given."""
     conn.executemany(
         "INSERT OR REPLACE INTO object_parts(file, number, size, checksums) VALUES (?, ?, ?, ?)",
-        [(file, p.number, p.size, json.dumps(p.checksums)) for p in parts if p.checksums],
+        [(file, p.number, p.size, json.dumps(p.checksums)) for p in parts],
     )
 
 

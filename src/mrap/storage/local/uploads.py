@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable, Sequence
 
 from mrap import errors
-from mrap.storage.base import Blob, ObjectInfo, PartInfo, Upload, WriteCondition
+from mrap.storage.base import (
+    Blob,
+    ObjectInfo,
+    PartInfo,
+    Upload,
+    UploadEntry,
+    UploadPage,
+    WriteCondition,
+)
 from mrap.storage.local import object_parts, versions
 from mrap.storage.local.files import LocalFiles
 from mrap.storage.local.schema import info_from, meta_json
@@ -44,6 +52,56 @@ class LocalUploads(LocalFiles):
             return None
         info = info_from(key.encode(), 0, "", row[0], row[1])
         return Upload(upload_id, bucket, key, row[0], info)
+
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_id_marker: str,
+        limit: int,
+    ) -> UploadPage:
+        """Uploads after the markers, keys in byte order and each key's oldest first.
+
+        Without `upload_id_marker` the listing starts after every upload of `key_marker`;
+        with it, after that upload of `key_marker`. A `key_marker` that is a common prefix
+        (a previous page's NextKeyMarker) skips the keys rolled up into it.
+        """
+        raw_prefix, raw_delimiter, marker = prefix.encode(), delimiter.encode(), key_marker.encode()
+        after: tuple[float, str] | None = None
+        if marker and upload_id_marker:
+            row = self._read.execute(
+                "SELECT initiated FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
+                (upload_id_marker, bucket, marker),
+            ).fetchone()
+            after = (row[0], upload_id_marker) if row else None
+        rows = self._read.execute(
+            "SELECT key, upload_id, initiated, meta FROM uploads WHERE bucket = ? AND key >= ?"
+            " ORDER BY key, initiated, upload_id",
+            (bucket, max(marker, raw_prefix)),
+        )
+        entries: list[UploadEntry] = []
+        last_prefix: bytes | None = None
+        for key, upload_id, initiated, meta in rows:
+            if not key.startswith(raw_prefix):
+                break
+            if marker and key == marker and (after is None or (initiated, upload_id) <= after):
+                continue
+            common = _common_prefix(key, len(raw_prefix), raw_delimiter)
+            if common is not None and common in (last_prefix, marker):
+                continue
+            if len(entries) == limit:
+                return UploadPage(entries, truncated=True)
+            if common is not None:
+                entries.append(UploadEntry(common.decode(), None))
+                last_prefix = common
+                continue
+            info = info_from(key, 0, "", initiated, meta)
+            upload = Upload(upload_id, bucket, key.decode(), initiated, info)
+            entries.append(UploadEntry(upload.key, upload))
+        return UploadPage(entries, truncated=False)
 
     async def put_part(self, upload: Upload, part: PartInfo, blob: Blob) -> None:
         """Store (or replace) one part of an upload."""
@@ -149,3 +207,11 @@ class LocalUploads(LocalFiles):
             return files
 
         await self._remove(await self._writer.run(txn))
+
+
+def _common_prefix(key: bytes, start: int, delimiter: bytes) -> bytes | None:
+    """The common prefix `key` rolls up into: up to the first delimiter after `start`."""
+    if not delimiter:
+        return None
+    cut = key.find(delimiter, start)
+    return key[: cut + len(delimiter)] if cut >= 0 else None
