@@ -44,7 +44,11 @@ class Served:
         return self.output.read_text()
 
     def banner_keys(self) -> tuple[str, str]:
-        found = re.search(r"access key:\s+(\S+)\s+secret key:\s+(\S+)", self.text())
+        # The port accepts from the moment it is bound, a moment before the banner prints.
+        deadline = time.monotonic() + 10
+        pattern = r"access key:\s+(\S+)\s+secret key:\s+(\S+)"
+        while not (found := re.search(pattern, self.text())) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert found, self.text()
         return found.group(1), found.group(2)
 
