@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -127,3 +128,34 @@ def bucket(s3: BaseClient) -> str:
     name = "test-" + secrets.token_hex(6)
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def aws(gateway: Gateway, tmp_path: Path) -> Any:
+    """Run the aws CLI against the gateway with nothing from the user's own set-up."""
+    config = tmp_path / "aws-config"
+    credentials = tmp_path / "aws-credentials"
+    config.write_text("")
+    credentials.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+    )
+
+    def run(*args: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "aws"), "--endpoint-url", gateway.endpoint, *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"aws {' '.join(args)}: {done.stderr}"
+        return done.stdout
+
+    return run

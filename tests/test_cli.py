@@ -13,7 +13,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 import zlib
 from pathlib import Path
 from typing import Any
@@ -25,39 +24,7 @@ from botocore.client import BaseClient
 from botocore.credentials import Credentials
 from conftest import ACCESS_KEY, SECRET_KEY, Gateway
 
-AWS = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "aws"
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def aws(gateway: Gateway, tmp_path: Path) -> Any:
-    """Run the aws CLI against the gateway with nothing from the user's own set-up."""
-    config = tmp_path / "aws-config"
-    credentials = tmp_path / "aws-credentials"
-    config.write_text("")
-    credentials.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-    )
-
-    def run(*args: str, cwd: Path = tmp_path) -> str:
-        done = subprocess.run(
-            [str(AWS), "--endpoint-url", gateway.endpoint, *args],
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"aws {' '.join(args)}: {done.stderr}"
-        return done.stdout
-
-    return run
 
 
 def _random_file(path: Path, size: int) -> Path:
