@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Protocol, Union
+from typing import BinaryIO, Literal, Protocol, Union
 from xml.etree.ElementTree import Element
 
 from multidict import CIMultiDictProxy, MultiDictProxy
 
 from mrap.auth.principal import Principal
+
+# What a request addresses: the service (ListBuckets), a bucket, or an object.
+Level = Literal["service", "bucket", "object"]
 
 # A document is a root name and its children, in order. A child value is text (str, int,
 # bool, datetime), a nested list of children, or None (the element is left out).

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from mrap import errors
+from mrap.operation import Level
 
 AWS_SUFFIX = "amazonaws.com"
 CONTROL_PATH = "/v20180820"  # every S3 Control operation's path starts with it
@@ -89,7 +90,7 @@ class Target:
     region: str = ""
 
     @property
-    def level(self) -> str:
+    def level(self) -> Level:
         """`service`, `bucket` or `object`."""
         if not self.bucket:
             return "service"

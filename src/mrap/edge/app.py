@@ -160,7 +160,7 @@ class Gateway:
             datetime.now(UTC),
         )
         level = target.level
-        operation = table.resolve(request.method, level, (k for k, _ in query), request.headers)  # type: ignore[arg-type]
+        operation = table.resolve(request.method, level, (k for k, _ in query), request.headers)
         if operation.handler is None:
             raise table.not_implemented(operation)
         body = RequestBody(request, auth, self.body_timeout)

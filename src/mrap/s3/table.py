@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from mrap import errors
-from mrap.operation import OpRequest, OpResponse
+from mrap.operation import Level, OpRequest, OpResponse
 from mrap.s3 import (
     attributes,
     buckets,
@@ -28,7 +27,6 @@ from mrap.s3 import (
 )
 from mrap.services import Services
 
-Level = Literal["service", "bucket", "object"]
 Handler = Callable[[Services, OpRequest], Awaitable[OpResponse]]
 
 
