@@ -239,7 +239,7 @@ def test_bucket_already_owned_by_you(gateway: Gateway, s3: BaseClient) -> None:
 def test_bucket_already_exists_for_another_account(
     gateway: Gateway, s3: BaseClient, bucket: str
 ) -> None:
-    # `mrap account create` is a later issue; the control store makes the second account.
+    # A second account, made directly in the control store (as `mrap account create` does).
     other = ("AKIAOTHERACCOUNT0001", "other-account-secret-000000000000000000")
     control = ControlStore(gateway.data_dir / "control.sqlite3")
     try:

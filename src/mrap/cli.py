@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import secrets
 import shlex
 import sys
 from collections.abc import Sequence
@@ -13,6 +15,7 @@ from mrap.edge import server, tls
 from mrap.storage.local.store import LocalRegionStore
 from mrap.store.control import (
     AccessKey,
+    AccountExists,
     ControlStore,
     new_access_key_id,
     new_secret_access_key,
@@ -179,6 +182,77 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_USAGE_ERROR = 2  # as argparse exits on a bad command line
+
+
+def new_account_id() -> str:
+    """Twelve random digits."""
+    return f"{secrets.randbelow(10**12):012d}"
+
+
+def account_block(settings: Settings, key: AccessKey) -> str:
+    """What `mrap account create` prints: the account, its root keys, lines to paste."""
+    return f"""account:        {key.account_id}
+root user:      {key.principal_arn}
+access key:     {key.access_key_id}
+secret key:     {key.secret}
+data directory: {settings.data_dir.resolve()}
+
+export AWS_ACCESS_KEY_ID={shlex.quote(key.access_key_id)}
+export AWS_SECRET_ACCESS_KEY={shlex.quote(key.secret)}
+"""
+
+
+def _account_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    wanted: str | None = args.id
+    if wanted is not None and not _ACCOUNT_ID.fullmatch(wanted):
+        print(f"mrap: account id must be 12 digits (0-9), not {wanted!r}", file=sys.stderr)
+        return _USAGE_ERROR
+    control = ControlStore(settings.control_db)
+    try:
+        # A random id that happens to be taken is simply drawn again.
+        for _ in range(100):
+            account_id = wanted or new_account_id()
+            try:
+                key = control.create_account(
+                    account_id,
+                    root_arn(account_id),
+                    new_access_key_id(),
+                    new_secret_access_key(),
+                )
+                break
+            except AccountExists:
+                if wanted is not None:
+                    print(f"mrap: account {wanted} already exists", file=sys.stderr)
+                    return _USAGE_ERROR
+        else:
+            print("mrap: no free account id found", file=sys.stderr)
+            return 1
+    finally:
+        control.close()
+    sys.stdout.write(account_block(settings, key))
+    return 0
+
+
+def _account_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.control_db.exists():
+        print(f"mrap: no control store in {settings.data_dir.resolve()}", file=sys.stderr)
+        return 1
+    control = ControlStore(settings.control_db)
+    try:
+        lines = []
+        for account in control.list_accounts():
+            keys = control.keys_of(root_arn(account.id))
+            lines.append(f"{account.id}  {keys[0].access_key_id if keys else '-'}\n")
+    finally:
+        control.close()
+    sys.stdout.write("".join(lines))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mrap` command."""
     parser = argparse.ArgumentParser(prog="mrap", description=__doc__)
@@ -200,6 +274,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     env.add_argument("--host", help="gateway address clients use (MRAP_HOST, 127.0.0.1)")
     env.add_argument("--port", type=int, help="gateway port (MRAP_PORT, default 9000)")
     env.set_defaults(func=_env)
+    account = commands.add_parser("account", help="create and list accounts")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    create = account_commands.add_parser(
+        "create", help="create an account with a root user and print its root keys"
+    )
+    create.add_argument("--id", help="the 12-digit account id (default: random)")
+    create.add_argument("--data-dir", type=Path, help=data_help)
+    create.set_defaults(func=_account_create)
+    listing = account_commands.add_parser(
+        "list", help="print each account's id and root access key id"
+    )
+    listing.add_argument("--data-dir", type=Path, help=data_help)
+    listing.set_defaults(func=_account_list)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

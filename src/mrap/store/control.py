@@ -72,6 +72,10 @@ class BucketRecord:
     created: float
 
 
+class AccountExists(ValueError):
+    """An account with this id is already in the control store."""
+
+
 def new_access_key_id() -> str:
     """A random access key id shaped like AWS's long-term keys."""
     return "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
@@ -107,6 +111,45 @@ class ControlStore:
         account = self.get_account(account_id)
         assert account is not None
         return account
+
+    def create_account(
+        self, account_id: str, root_arn: str, access_key_id: str, secret: str
+    ) -> AccessKey:
+        """Create a new account and its root user's access key in one transaction.
+
+        Raises AccountExists when the id is taken and ValueError when the access key id is;
+        either way nothing is stored. Safe against other processes sharing the database.
+        """
+        with self._write_lock:
+            # IMMEDIATE takes the database's write lock at once: the existence check and the
+            # inserts cannot interleave with another process creating the same account.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self.get_account(account_id) is not None:
+                    raise AccountExists(f"account {account_id} already exists")
+                now = time.time()
+                self._conn.execute(
+                    "INSERT INTO accounts(id, canonical_id, created) VALUES (?, ?, ?)",
+                    (account_id, secrets.token_hex(32), now),
+                )
+                try:
+                    self._conn.execute(
+                        "INSERT INTO access_keys(access_key_id, secret, account_id,"
+                        " principal_arn, created) VALUES (?, ?, ?, ?, ?)",
+                        (access_key_id, secret, account_id, root_arn, now),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise ValueError(f"access key {access_key_id} already exists") from exc
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return AccessKey(access_key_id, secret, account_id, root_arn, True)
+
+    def list_accounts(self) -> list[Account]:
+        """Every account, in id order."""
+        rows = self._conn.execute("SELECT id, canonical_id FROM accounts ORDER BY id").fetchall()
+        return [Account(*row) for row in rows]
 
     def get_account(self, account_id: str) -> Account | None:
         """Look an account up by id."""
