@@ -16,19 +16,28 @@ from mrap.storage.base import ListPage
 MAX_KEYS = 1000
 
 
-def _max_keys(req: OpRequest) -> int:
-    raw = req.query.get("max-keys", str(MAX_KEYS))
+def page_size(
+    req: OpRequest, name: str, maximum: int = MAX_KEYS, *, negative: str | None = None
+) -> int:
+    """The `max-keys`-like query parameter `name`, capped at `maximum`.
+
+    A negative value is refused with `negative` as the message when given, else as a
+    non-integer is.
+    """
+    raw = req.query.get(name, str(maximum))
     try:
         value = int(raw)
     except ValueError:
-        value = -1
-    if value < 0:
+        value = None
+    if value is None or (value < 0 and negative is None):
         raise errors.InvalidArgument(
-            "Provided max-keys not an integer or within integer range",
-            ArgumentName="max-keys",
+            f"Provided {name} not an integer or within integer range",
+            ArgumentName=name,
             ArgumentValue=raw,
         )
-    return min(value, MAX_KEYS)
+    if value < 0:
+        raise errors.InvalidArgument(negative, ArgumentName=name)
+    return min(value, maximum)
 
 
 def url_encoded(req: OpRequest) -> bool:
@@ -113,7 +122,7 @@ def _untoken(token: str) -> str:
 
 async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?list-type=2."""
-    limit = _max_keys(req)
+    limit = page_size(req, "max-keys")
     url = url_encoded(req)
     token = req.query.get("continuation-token")
     start_after = req.query.get("start-after", "")
@@ -140,7 +149,7 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
 
 async def list_objects(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}: ListObjects version 1, paged by marker."""
-    limit = _max_keys(req)
+    limit = page_size(req, "max-keys")
     url = url_encoded(req)
     marker = req.query.get("marker", "")
     page = _list(services, req, marker, limit)

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import multipart_checksums
 from mrap.s3.access import owned_bucket
-from mrap.s3.listing import encoded, url_encoded
+from mrap.s3.listing import encoded, page_size, url_encoded
 from mrap.services import Services
 
 MAX_UPLOADS = 1000
 
 
-def _max_uploads(req: OpRequest) -> int:
-    raw = req.query.get("max-uploads", str(MAX_UPLOADS))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise errors.InvalidArgument(
-            "Provided max-uploads not an integer or within integer range",
-            ArgumentName="max-uploads",
-            ArgumentValue=raw,
-        )
-    return min(value, MAX_UPLOADS)
-
-
 async def list_multipart_uploads(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?uploads, paged by key-marker and upload-id-marker."""
-    limit = _max_uploads(req)
+    limit = page_size(req, "max-uploads", MAX_UPLOADS)
     url = url_encoded(req)
     record, store = owned_bucket(services, req.principal, req.bucket)
     prefix = req.query.get("prefix", "")

@@ -12,6 +12,7 @@ from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
 from mrap.s3.access import owned_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.conditions import http_date
+from mrap.s3.listing import page_size
 from mrap.services import Services
 from mrap.storage.base import NULL_VERSION, ObjectInfo, RegionStore, VersionEntry, Versioning
 
@@ -129,21 +130,6 @@ async def put_bucket_versioning(services: Services, req: OpRequest) -> OpRespons
 # ListObjectVersions
 
 
-def _max_keys(req: OpRequest) -> int:
-    raw = req.query.get("max-keys", str(MAX_KEYS))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.InvalidArgument(
-            "Provided max-keys not an integer or within integer range",
-            ArgumentName="max-keys",
-            ArgumentValue=raw,
-        ) from None
-    if value < 0:
-        raise errors.InvalidArgument("max-keys cannot be negative", ArgumentName="max-keys")
-    return min(value, MAX_KEYS)
-
-
 def _version_marker(req: OpRequest) -> str | None:
     marker = req.query.get("version-id-marker")
     if marker is None:
@@ -204,7 +190,7 @@ def _entry(entry: VersionEntry, owner: XmlChildren, url: bool) -> tuple[str, Xml
 
 async def list_object_versions(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?versions: versions and delete markers, each key's newest first."""
-    limit = _max_keys(req)
+    limit = page_size(req, "max-keys", MAX_KEYS, negative="max-keys cannot be negative")
     version_marker = _version_marker(req)
     record, store = owned_bucket(services, req.principal, req.bucket)
     url = _url_encoded(req)
