@@ -264,7 +264,7 @@ def test_head_errors_have_no_body(gateway: Gateway, bucket: str) -> None:
     [
         ("GET", "/{bucket}?cors"),
         ("PUT", "/{bucket}?lifecycle"),
-        ("GET", "/{bucket}?policy"),
+        ("GET", "/{bucket}?encryption"),
         ("GET", "/{bucket}/key?legal-hold"),
         ("GET", "/{bucket}?website"),
     ],

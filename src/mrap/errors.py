@@ -185,3 +185,11 @@ InvalidChunkSizeError = _error(
     "Only the last chunk is allowed to have a size less than 8192 bytes",
 )
 InvalidPartNumber = _error("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+NoSuchBucketPolicy = _error("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
+MalformedPolicy = _error("MalformedPolicy", 400, "Policies must be valid JSON")
+PolicyTooLarge = _error("PolicyTooLarge", 400, "Policy exceeds the maximum allowed document size.")
+NoSuchPublicAccessBlockConfiguration = _error(
+    "NoSuchPublicAccessBlockConfiguration",
+    404,
+    "The public access block configuration was not found",
+)

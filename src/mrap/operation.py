@@ -77,6 +77,9 @@ class OpRequest:
     principal: Principal
     request_id: str
     content_length: int | None
+    action: str = ""  # the operation's IAM action, e.g. "s3:GetObject"
+    source_ip: str = ""  # the client's address, for aws:SourceIp
+    secure: bool = False  # whether the request came over TLS, for aws:SecureTransport
 
 
 @dataclass

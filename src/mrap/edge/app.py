@@ -174,6 +174,10 @@ class Gateway:
             principal=auth.principal,
             request_id=request_id,
             content_length=body.length,  # decoded, for aws-chunked bodies
+            action=operation.action,
+            source_ip=request.remote or "",
+            secure=request.transport is not None
+            and request.transport.get_extra_info("ssl_object") is not None,
         )
         result = await operation.handler(self.services, op_request)
         return await self._render(request, request_id, result)

@@ -78,7 +78,7 @@ def _parts(
 async def get_object_attributes(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?attributes, the attributes named by `x-amz-object-attributes`."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     wanted = _wanted(req.headers.get("x-amz-object-attributes"))
     marker = _number(req.headers.get("x-amz-part-number-marker"), "part-number-marker", 0)
     limit = min(_number(req.headers.get("x-amz-max-parts"), "max-parts", MAX_PARTS), MAX_PARTS)

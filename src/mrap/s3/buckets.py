@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
-from mrap.s3.access import owned_bucket, require_authenticated
+from mrap.s3.access import authorize, find_bucket, owned_bucket, require_authenticated
 from mrap.s3.names import check_bucket_name
 from mrap.services import Services
 
@@ -47,7 +47,7 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
 
 async def delete_bucket(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}: only an empty bucket."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     await store.delete_bucket(record.name)
     services.control.unregister_bucket(record.name)
     return OpResponse(status=204)
@@ -55,18 +55,18 @@ async def delete_bucket(services: Services, req: OpRequest) -> OpResponse:
 
 async def head_bucket(services: Services, req: OpRequest) -> OpResponse:
     """HEAD /{bucket}: existence, access and region."""
-    record = services.control.get_bucket(req.bucket)
-    if record is None:
-        raise errors.NoSuchBucket(BucketName=req.bucket)
+    record = find_bucket(services, req.bucket)
     headers = {"x-amz-bucket-region": record.region}
-    if req.principal.account_id != record.account_id:
-        raise errors.AccessDenied()
+    try:
+        authorize(req, record)
+    except errors.AccessDenied as exc:
+        raise exc.with_headers(headers) from None
     return OpResponse(headers=headers)
 
 
 async def get_bucket_location(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?location: the region, empty for us-east-1 as S3 answers."""
-    record, _ = owned_bucket(services, req.principal, req.bucket)
+    record, _ = owned_bucket(services, req)
     region = "" if record.region == "us-east-1" else record.region
     return OpResponse(body=XmlDoc("LocationConstraint", text=region))
 

@@ -6,17 +6,21 @@ import asyncio
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import authorize, find_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import valid_version_id
 from mrap.services import Services
+from mrap.store.control import BucketRecord
 
 MAX_KEYS = 1000
 
 
 async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}?delete: delete up to 1000 keys, reporting each (or errors only, quiet)."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record = find_bucket(services, req.bucket)
+    store = services.regions[record.region]
+    if record.policy is None:
+        authorize(req, record)  # nothing can grant anyone but the owner: refuse the request
     if not any(h in req.headers for h in ("content-md5", *_CHECKSUM_HEADERS)):
         raise errors.InvalidRequest(
             "Missing required header for this request: Content-MD5 OR x-amz-checksum-*"
@@ -36,17 +40,34 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
         if key is None:
             raise errors.MalformedXML()
         keys.append((key, element.findtext("VersionId")))
+    # Each key is authorized on its own, as S3 does: a denied key is reported, not fatal.
+    denied = {
+        i for i, (key, version) in enumerate(keys) if not _may_delete(req, record, key, version)
+    }
     # Queued in request order, so deletes of one key's versions apply in that order.
     outcomes = await asyncio.gather(
         *(
             store.delete_object(record.name, key, version)
-            for key, version in keys
-            if version is None or valid_version_id(version)
+            for i, (key, version) in enumerate(keys)
+            if i not in denied and (version is None or valid_version_id(version))
         )
     )
     done = iter(outcomes)
     results: list[tuple[str, XmlValue]] = []
-    for key, version in keys:
+    for i, (key, version) in enumerate(keys):
+        if i in denied:
+            results.append(
+                (
+                    "Error",
+                    [
+                        ("Key", key),
+                        ("VersionId", version),
+                        ("Code", "AccessDenied"),
+                        ("Message", errors.AccessDenied.default_message),
+                    ],
+                )
+            )
+            continue
         if version is not None and not valid_version_id(version):
             # S3 reports a version id of another form as a version that does not exist.
             results.append(
@@ -72,6 +93,16 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
             ]
             results.append(("Deleted", deleted))
     return OpResponse(body=XmlDoc("DeleteResult", results))
+
+
+def _may_delete(req: OpRequest, record: BucketRecord, key: str, version: str | None) -> bool:
+    """Whether the caller may delete this key (or this version of it)."""
+    action = "s3:DeleteObject" if version is None else "s3:DeleteObjectVersion"
+    try:
+        authorize(req, record, action=action, key=key)
+    except errors.AccessDenied:
+        return False
+    return True
 
 
 _CHECKSUM_HEADERS = tuple(

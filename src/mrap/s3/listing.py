@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import find_bucket, owned_bucket
 from mrap.services import Services
 from mrap.storage.base import ListPage
 
@@ -93,7 +93,7 @@ def _owner(services: Services, account_id: str) -> XmlChildren:
 
 
 def _list(services: Services, req: OpRequest, after: str, limit: int) -> ListPage:
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     if limit == 0:
         return ListPage([], truncated=False)
     return store.list_objects(
@@ -130,7 +130,7 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
     page = _list(services, req, after, limit)
     owner = None
     if req.query.get("fetch-owner") == "true":
-        owner = _owner(services, req.principal.account_id)
+        owner = _owner(services, find_bucket(services, req.bucket).account_id)
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
         ("Prefix", encoded(req.query.get("prefix", ""), url)),
@@ -165,5 +165,6 @@ async def list_objects(services: Services, req: OpRequest) -> OpResponse:
         ("IsTruncated", page.truncated),
         ("EncodingType", "url" if url else None),
     ]
-    children += _page_children(page, url, _owner(services, req.principal.account_id))
+    owner = _owner(services, find_bucket(services, req.bucket).account_id)
+    children += _page_children(page, url, owner)
     return OpResponse(body=XmlDoc("ListBucketResult", children))

@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import multipart_checksums
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import find_bucket, owned_bucket
 from mrap.s3.checksums import checksum_elements, header_name, multipart_etag
 from mrap.s3.conditions import precheck_write
 from mrap.s3.metadata import metadata_from
@@ -28,7 +28,7 @@ _MAX_PARTS_PAGE = 1000
 
 def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload]:
     """The request's bucket store and upload (`uploadId`); NoSuchUpload if it is not open."""
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     upload_id = req.query.get("uploadId", "")
     upload = store.get_upload(req.bucket, req.key, upload_id)
     if upload is None:
@@ -38,7 +38,7 @@ def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload
 
 async def create_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploads."""
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     check_key(req.key)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
     headers = multipart_checksums.choose(req.headers, info)
@@ -155,7 +155,7 @@ async def list_parts(services: Services, req: OpRequest) -> OpResponse:
         raise errors.InvalidArgument("part-number-marker and max-parts must not be negative")
     parts = store.list_parts(upload, after=marker, limit=limit + 1)
     page, truncated = parts[:limit], len(parts) > limit
-    account = services.control.ensure_account(req.principal.account_id)
+    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
     owner = [("ID", account.canonical_id), ("DisplayName", account.id)]
     children: list[tuple[str, XmlValue]] = [
         ("Bucket", req.bucket),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import multipart_checksums
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import find_bucket, owned_bucket
 from mrap.s3.listing import encoded, page_size, url_encoded
 from mrap.services import Services
 
@@ -17,7 +17,7 @@ async def list_multipart_uploads(services: Services, req: OpRequest) -> OpRespon
     """GET /{bucket}?uploads, paged by key-marker and upload-id-marker."""
     limit = page_size(req, "max-uploads", MAX_UPLOADS)
     url = url_encoded(req)
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
     key_marker = req.query.get("key-marker", "")
@@ -36,7 +36,7 @@ async def list_multipart_uploads(services: Services, req: OpRequest) -> OpRespon
         last = page.entries[-1]
         next_key = last.key
         next_upload_id = last.upload.upload_id if last.upload is not None else ""
-    account = services.control.ensure_account(req.principal.account_id)
+    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
     owner = [("ID", account.canonical_id), ("DisplayName", account.id)]
     children: list[tuple[str, XmlValue]] = [
         ("Bucket", req.bucket),

@@ -61,7 +61,7 @@ def check_upload_length(req: OpRequest, maximum: int) -> None:
 
 async def put_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}: store a whole object."""
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     check_key(req.key)
     check_upload_length(req, MAX_PUT_SIZE)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
@@ -104,7 +104,7 @@ async def get_object(services: Services, req: OpRequest) -> OpResponse:
         raise errors.InvalidRequest(
             "Cannot specify both Range header and partNumber query parameter"
         )
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     info, fh = store.open_object(req.bucket, req.key, version_id) or (None, None)
     if info is None or fh is None:  # no such key or version, or a delete marker
         raise not_found(req.method, req.key, version_id, info)
@@ -162,7 +162,7 @@ async def delete_object(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}: remove the object, or add a delete marker when versioned;
     with versionId, remove that version for good (no error when it is already gone)."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     result = await store.delete_object(req.bucket, req.key, version_id)
     headers = written_headers(result.version_id)
     if result.delete_marker:
@@ -190,7 +190,8 @@ def open_copy_source(
     services: Services, req: OpRequest, bucket: str, key: str, version: str | None
 ) -> tuple[ObjectInfo, BinaryIO]:
     """The source of a copy, opened, once its `x-amz-copy-source-if-*` conditions hold."""
-    _, source = owned_bucket(services, req.principal, bucket)
+    action = "s3:GetObjectVersion" if version else "s3:GetObject"
+    _, source = owned_bucket(services, req, bucket, action=action, key=key)
     if version is not None and not valid_version_id(version):
         raise errors.InvalidArgument(
             "Invalid version id specified", ArgumentName="versionId", ArgumentValue=version
@@ -214,7 +215,7 @@ def open_copy_source(
 
 async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key} with x-amz-copy-source: copy an object, across regions too."""
-    _, dest = owned_bucket(services, req.principal, req.bucket)
+    _, dest = owned_bucket(services, req)
     check_key(req.key)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
     directive = _directive(req, "x-amz-metadata-directive", "metadata")

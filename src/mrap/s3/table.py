@@ -15,6 +15,7 @@ from mrap import errors
 from mrap.operation import Level, OpRequest, OpResponse
 from mrap.s3 import (
     attributes,
+    bucket_policy,
     buckets,
     delete_objects,
     listing,
@@ -71,8 +72,6 @@ def _op(
 # Bucket sub-resources we do not implement yet: (query marker, Get/Put/Delete name stem).
 _UNIMPLEMENTED_BUCKET = (
     ("acl", "BucketAcl", "GP"),
-    ("policy", "BucketPolicy", "GPD"),
-    ("policyStatus", "BucketPolicyStatus", "G"),
     ("cors", "BucketCors", "GPD"),
     ("lifecycle", "BucketLifecycleConfiguration", "GPD"),
     ("encryption", "BucketEncryption", "GPD"),
@@ -84,7 +83,6 @@ _UNIMPLEMENTED_BUCKET = (
     ("accelerate", "BucketAccelerateConfiguration", "GP"),
     ("object-lock", "ObjectLockConfiguration", "GP"),
     ("ownershipControls", "BucketOwnershipControls", "GPD"),
-    ("publicAccessBlock", "PublicAccessBlock", "GPD"),
     ("analytics", "BucketAnalyticsConfiguration", "GPD"),
     ("metrics", "BucketMetricsConfiguration", "GPD"),
     ("inventory", "BucketInventoryConfiguration", "GPD"),
@@ -151,6 +149,41 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete",
         delete_objects.delete_objects,
         "s3:DeleteObject",
+    ),
+    _op("GetBucketPolicy", "GET", "bucket", "policy", bucket_policy.get_bucket_policy),
+    _op("PutBucketPolicy", "PUT", "bucket", "policy", bucket_policy.put_bucket_policy),
+    _op("DeleteBucketPolicy", "DELETE", "bucket", "policy", bucket_policy.delete_bucket_policy),
+    _op(
+        "GetBucketPolicyStatus",
+        "GET",
+        "bucket",
+        "policyStatus",
+        bucket_policy.get_bucket_policy_status,
+    ),
+    _op(
+        "GetPublicAccessBlock",
+        "GET",
+        "bucket",
+        "publicAccessBlock",
+        bucket_policy.get_public_access_block,
+        "s3:GetBucketPublicAccessBlock",
+    ),
+    _op(
+        "PutPublicAccessBlock",
+        "PUT",
+        "bucket",
+        "publicAccessBlock",
+        bucket_policy.put_public_access_block,
+        "s3:PutBucketPublicAccessBlock",
+    ),
+    # IAM has no s3:DeleteBucketPublicAccessBlock: removing the settings is putting them.
+    _op(
+        "DeletePublicAccessBlock",
+        "DELETE",
+        "bucket",
+        "publicAccessBlock",
+        bucket_policy.delete_public_access_block,
+        "s3:PutBucketPublicAccessBlock",
     ),
     *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
     _op("GetObject", "GET", "object", "", objects.get_object),

@@ -125,7 +125,7 @@ async def _set_object_tags(
 async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?tagging: replace the tag set of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     tags = _tags_from_xml(doc, MAX_OBJECT_TAGS, "Object")
     return OpResponse(headers=await _set_object_tags(store, req, tags, version_id))
@@ -134,7 +134,7 @@ async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
 async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?tagging: the tag set of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     info = existing_version(store, req, version_id)
     return OpResponse(headers=version_headers(info), body=_tagging_doc(info.tags))
 
@@ -142,7 +142,7 @@ async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
 async def delete_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}?tagging: remove the tags of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req.principal, req.bucket)
+    _, store = owned_bucket(services, req)
     headers = await _set_object_tags(store, req, {}, version_id)
     return OpResponse(status=204, headers=headers)
 
@@ -152,7 +152,7 @@ async def delete_object_tagging(services: Services, req: OpRequest) -> OpRespons
 
 async def put_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?tagging: replace the bucket's tags (an empty set removes them)."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     tags = _tags_from_xml(doc, MAX_BUCKET_TAGS, "Bucket")
     await store.set_bucket_tags(record.name, tags or None)
@@ -161,7 +161,7 @@ async def put_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
 
 async def get_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?tagging: the bucket's tags; NoSuchTagSet when it has none."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     tags = store.get_bucket_tags(record.name)
     if not tags:
         raise errors.NoSuchTagSet(BucketName=record.name)
@@ -170,6 +170,6 @@ async def get_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
 
 async def delete_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?tagging: remove the bucket's tags."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     await store.set_bucket_tags(record.name, None)
     return OpResponse(status=204)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import find_bucket, owned_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.conditions import http_date
 from mrap.s3.listing import page_size
@@ -92,7 +92,7 @@ def existing_version(store: RegionStore, req: OpRequest, version_id: str | None)
 
 async def get_bucket_versioning(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?versioning: Status and MfaDelete once they have been set."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     versioning = store.get_versioning(record.name)
     children: list[tuple[str, XmlValue]] = [
         ("Status", versioning.status or None),
@@ -103,7 +103,7 @@ async def get_bucket_versioning(services: Services, req: OpRequest) -> OpRespons
 
 async def put_bucket_versioning(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?versioning: enable or suspend versioning (never back to unversioned)."""
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -192,7 +192,7 @@ async def list_object_versions(services: Services, req: OpRequest) -> OpResponse
     """GET /{bucket}?versions: versions and delete markers, each key's newest first."""
     limit = page_size(req, "max-keys", MAX_KEYS, negative="max-keys cannot be negative")
     version_marker = _version_marker(req)
-    record, store = owned_bucket(services, req.principal, req.bucket)
+    record, store = owned_bucket(services, req)
     url = _url_encoded(req)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
@@ -209,7 +209,7 @@ async def list_object_versions(services: Services, req: OpRequest) -> OpResponse
             limit=limit,
         )
         entries, truncated = page.entries, page.truncated
-    account = services.control.ensure_account(req.principal.account_id)
+    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
     owner: XmlChildren = [("ID", account.canonical_id), ("DisplayName", account.id)]
     last = entries[-1] if truncated else None
     children: list[tuple[str, XmlValue]] = [

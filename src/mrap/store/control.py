@@ -39,6 +39,18 @@ CREATE TABLE IF NOT EXISTS buckets (
 CREATE INDEX IF NOT EXISTS buckets_by_account ON buckets(account_id, name);
 """
 
+# Columns added after the first release: (table, column, declaration). Data directories made
+# before them get the columns added on open; their buckets read as having none of the settings.
+_ADDED_COLUMNS = (
+    ("buckets", "policy", "TEXT"),
+    ("buckets", "public_access_block", "TEXT"),
+)
+
+_BUCKET_COLUMNS = "name, account_id, region, created, policy, public_access_block"
+
+DEFAULT_PUBLIC_ACCESS_BLOCK = "1111"
+"""New buckets block all public access (AWS's default since April 2023)."""
+
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
@@ -64,12 +76,16 @@ class AccessKey:
 
 @dataclass(frozen=True)
 class BucketRecord:
-    """Where a bucket lives and who owns it."""
+    """Where a bucket lives, who owns it, and its access settings."""
 
     name: str
     account_id: str
     region: str
     created: float
+    policy: str | None = None  # the bucket policy as put (already validated)
+    # Block Public Access: four "0"/"1" flags in the order BlockPublicAcls, IgnorePublicAcls,
+    # BlockPublicPolicy, RestrictPublicBuckets; None when the bucket has no configuration.
+    public_access_block: str | None = None
 
 
 class AccountExists(ValueError):
@@ -94,6 +110,19 @@ class ControlStore:
         self._conn = connect(path)
         self._conn.executescript(_SCHEMA)
         self._write_lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns that data directories from older versions lack."""
+        with self._write_lock:
+            for table, column, decl in _ADDED_COLUMNS:
+                present = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    try:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     def close(self) -> None:
         """Close the database connection."""
@@ -199,15 +228,16 @@ class ControlStore:
         with self._write_lock:
             try:
                 self._conn.execute(
-                    "INSERT INTO buckets(name, account_id, region, created) VALUES (?, ?, ?, ?)",
-                    (name, account_id, region, created),
+                    "INSERT INTO buckets(name, account_id, region, created, public_access_block)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, account_id, region, created, DEFAULT_PUBLIC_ACCESS_BLOCK),
                 )
             except sqlite3.IntegrityError:
                 existing = self.get_bucket(name)
                 if existing is not None and existing.account_id == account_id:
                     raise errors.BucketAlreadyOwnedByYou(BucketName=name) from None
                 raise errors.BucketAlreadyExists(BucketName=name) from None
-        return BucketRecord(name, account_id, region, created)
+        return BucketRecord(name, account_id, region, created, None, DEFAULT_PUBLIC_ACCESS_BLOCK)
 
     def unregister_bucket(self, name: str) -> None:
         """Release a bucket name."""
@@ -217,7 +247,7 @@ class ControlStore:
     def get_bucket(self, name: str) -> BucketRecord | None:
         """Where a bucket lives, or None."""
         row = self._conn.execute(
-            "SELECT name, account_id, region, created FROM buckets WHERE name = ?", (name,)
+            f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?", (name,)
         ).fetchone()
         return BucketRecord(*row) if row else None
 
@@ -226,9 +256,21 @@ class ControlStore:
     ) -> list[BucketRecord]:
         """An account's buckets in name order, from just after `after`."""
         rows = self._conn.execute(
-            "SELECT name, account_id, region, created FROM buckets"
+            f"SELECT {_BUCKET_COLUMNS} FROM buckets"
             " WHERE account_id = ? AND name > ? AND substr(name, 1, ?) = ?"
             " ORDER BY name LIMIT ?",
             (account_id, after, len(prefix), prefix, limit),
         ).fetchall()
         return [BucketRecord(*r) for r in rows]
+
+    def set_bucket_policy(self, name: str, policy: str | None) -> None:
+        """Store (or with None remove) a bucket's policy, validated by the caller."""
+        with self._write_lock:
+            self._conn.execute("UPDATE buckets SET policy = ? WHERE name = ?", (policy, name))
+
+    def set_public_access_block(self, name: str, flags: str | None) -> None:
+        """Store (or with None remove) a bucket's Block Public Access flags."""
+        with self._write_lock:
+            self._conn.execute(
+                "UPDATE buckets SET public_access_block = ? WHERE name = ?", (flags, name)
+            )
