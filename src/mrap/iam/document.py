@@ -22,8 +22,8 @@ from mrap.iam.grammar import (
     PrincipalExists,
     StatementSpec,
     validate_iam,
-    validate_s3,
 )
+from mrap.iam.grammar_s3 import validate_s3
 from mrap.iam.principals import MatchKind, PrincipalSet
 from mrap.iam.variables import Lookup, Template, parse_template
 from mrap.iam.wildcard import Matcher, PatternSet

@@ -19,9 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from mrap.iam.conditions import Condition, ConditionError, compile_block
-from mrap.iam.errors import MalformedPolicy, MalformedPolicyDocument
+from mrap.iam.errors import MalformedPolicyDocument
 from mrap.iam.principals import PrincipalError, PrincipalSet, parse_principal
-from mrap.iam.wildcard import compile_glob, has_wildcard
 
 
 class PolicyKind(StrEnum):
@@ -46,15 +45,13 @@ ActionScopes = Mapping[str, str]
 
 IAM_SYNTAX = "Syntax errors in policy."
 IAM_LEGACY = "The policy failed legacy parsing"
-S3_SYNTAX = "Invalid policy syntax."
-_TOP = frozenset({"Version", "Id", "Statement"})
-_STATEMENT = frozenset(
+TOP_FIELDS = frozenset({"Version", "Id", "Statement"})
+STATEMENT_FIELDS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
      "NotResource", "Condition"}
 )  # fmt: skip
 _PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})
 _VENDOR = re.compile(r"^[A-Za-z0-9.*?-]+$")
-_S3_ACTION = re.compile(r"^s3:[A-Za-z0-9*?]+$", re.IGNORECASE)
 _IAM_PATHS = ("user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/",
               "server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/",
               "report/", "access-report/")  # fmt: skip
@@ -75,7 +72,7 @@ class StatementSpec:
     conditions: tuple[Condition, ...]
 
 
-def _strings(value: Any) -> list[str] | None:
+def strings(value: Any) -> list[str] | None:
     """A string or a list of strings as a list; None for any other shape."""
     if isinstance(value, str):
         return [value]
@@ -84,7 +81,7 @@ def _strings(value: Any) -> list[str] | None:
     return None
 
 
-def _pick(st: dict[str, Any], name: str) -> tuple[Any, bool]:
+def pick(st: dict[str, Any], name: str) -> tuple[Any, bool]:
     """The element `name` or `Not<name>`, and whether it was the negated form."""
     if name in st:
         return st[name], False
@@ -160,7 +157,7 @@ def validate_iam(
     version = doc.get("Version", "2008-10-17")
     if (
         not raw_statements
-        or not set(doc) <= _TOP
+        or not set(doc) <= TOP_FIELDS
         or version not in VERSIONS
         or not isinstance(doc.get("Id", ""), str)
     ):
@@ -169,7 +166,7 @@ def validate_iam(
     legacy = False
     conditions: list[tuple[Condition, ...]] = []
     for st in raw_statements:
-        if not isinstance(st, dict) or not set(st) <= _STATEMENT:
+        if not isinstance(st, dict) or not set(st) <= STATEMENT_FIELDS:
             raise err(IAM_SYNTAX)
         if any(f in st and "Not" + f in st for f in ("Action", "Resource", "Principal")):
             raise err(IAM_SYNTAX)
@@ -178,7 +175,7 @@ def validate_iam(
             raise err(IAM_SYNTAX)
         legacy |= effect not in ("Allow", "Deny")
         for f in ("Action", "NotAction", "Resource", "NotResource"):
-            if f in st and _strings(st[f]) is None:
+            if f in st and strings(st[f]) is None:
                 raise err(IAM_SYNTAX)
         if not isinstance(st.get("Sid", ""), str):
             raise err(IAM_SYNTAX)
@@ -191,7 +188,7 @@ def validate_iam(
             conditions.append(())
     if kind is PolicyKind.IDENTITY and version != "2012-10-17":
         raise err("Policy document must be version 2012-10-17 or greater.")
-    resources = [_strings(_pick(st, "Resource")[0]) or [] for st in raw_statements]
+    resources = [strings(pick(st, "Resource")[0]) or [] for st in raw_statements]
     # A malformed resource is reported after the checks below, but it keeps the "legacy"
     # parser from running on the same resources; like AWS, the last one found is reported.
     resource_error = None
@@ -207,12 +204,12 @@ def validate_iam(
     if len(sids) != len(set(sids)):
         raise err("Statement IDs (SID) in a single policy must be unique.")
     for st in raw_statements:
-        if not _strings(_pick(st, "Action")[0]):
+        if not strings(pick(st, "Action")[0]):
             raise err("Policy statement must contain actions.")
     if resource_error is not None:
         raise err(resource_error)
     for st in raw_statements:
-        for action in _strings(_pick(st, "Action")[0]) or []:
+        for action in strings(pick(st, "Action")[0]) or []:
             if (message := _iam_action_error(action)) is not None:
                 raise err(message)
             if kind is PolicyKind.TRUST and action != "*" and not action.lower().startswith("sts:"):
@@ -227,7 +224,7 @@ def validate_iam(
     principals = [_iam_principal(st, kind, exists) for st in raw_statements]
     keep_resources = kind is PolicyKind.IDENTITY
     rows = zip(raw_statements, principals, resources, conditions, strict=True)
-    specs = [_spec(st, p, rs if keep_resources else None, c) for st, p, rs, c in rows]
+    specs = [spec(st, p, rs if keep_resources else None, c) for st, p, rs, c in rows]
     return version, specs
 
 
@@ -254,164 +251,22 @@ def _iam_principal(
         raise MalformedPolicyDocument(IAM_SYNTAX) from e
 
 
-def _spec(
+def spec(
     st: dict[str, Any],
     principal: PrincipalSet | None,
     resources: list[str] | None,
     conditions: tuple[Condition, ...],
 ) -> StatementSpec:
-    actions, not_action = _pick(st, "Action")
+    """A checked statement's elements, with its compiled principal and conditions."""
+    actions, not_action = pick(st, "Action")
     return StatementSpec(
         sid=st.get("Sid") or None,
         allow=str(st["Effect"]).lower() == "allow",
         principal=principal,
         not_principal="NotPrincipal" in st,
-        actions=tuple(_strings(actions) or ()),
+        actions=tuple(strings(actions) or ()),
         not_action=not_action,
         resources=None if resources is None else tuple(resources),
         not_resource="NotResource" in st,
         conditions=conditions,
     )
-
-
-# ---------------------------------------------------------------- S3 dialect
-
-
-def _s3_resource_ok(r: str, kind: PolicyKind, bucket: str | None) -> bool:
-    if r == "*":
-        return True
-    if kind is PolicyKind.ACCESS_POINT:
-        # Access point and Multi-Region Access Point ARNs, or objects through them.
-        return r.startswith("arn:aws:s3:") and r.count(":") >= 5 and ":accesspoint/" in r
-    if not r.startswith("arn:aws:s3:::") or len(r) == len("arn:aws:s3:::"):
-        return False
-    name = r[len("arn:aws:s3:::") :].split("/", 1)[0]
-    return bucket is None or bool(compile_glob(name)(bucket)) or name == "*"
-
-
-def _scope_fits(
-    action: str, resources: list[str], scopes: ActionScopes, bucket: str | None
-) -> bool:
-    """Whether a concrete action applies to at least one resource of the statement."""
-    scope = scopes.get(action.lower())
-    if scope is None:
-        return True
-    for r in resources:
-        if r == "*":
-            return True
-        if bucket is not None:
-            sample = f"arn:aws:s3:::{bucket}" + ("/key" if scope == "object" else "")
-            if compile_glob(r)(sample):
-                return True
-        elif ("/" in r or "*" in r) if scope == "object" else ("/" not in r):
-            return True
-    return False
-
-
-def _s3_action_ok(action: str, scopes: ActionScopes | None) -> bool:
-    if action == "*":
-        return True
-    if not _S3_ACTION.match(action):
-        return False
-    if scopes is None:
-        return True
-    low = action.lower()
-    if has_wildcard(low):
-        return any(compile_glob(low)(a) for a in scopes)
-    return low in scopes
-
-
-def validate_s3(
-    doc: Any,
-    kind: PolicyKind,
-    bucket: str | None,
-    exists: PrincipalExists | None,
-    scopes: ActionScopes | None,
-) -> tuple[str, list[StatementSpec]]:
-    """Validate a bucket or access point policy; returns (version, statements)."""
-    err = MalformedPolicy
-    if not isinstance(doc, dict):
-        raise err(S3_SYNTAX)
-    for field in doc:
-        if field not in _TOP:
-            raise err(f"Unknown field {field}")
-    version = doc.get("Version", "2008-10-17")
-    if version not in VERSIONS:
-        raise err("The policy must contain a valid version string")
-    if not isinstance(doc.get("Id", ""), str):
-        raise err(S3_SYNTAX)
-    if "Statement" not in doc:
-        raise err("Missing required field Statement")
-    raw_statements = statements_of(doc)
-    if raw_statements is None:
-        raise err(S3_SYNTAX)
-    if not raw_statements:
-        raise err("Could not parse the policy: Statement is empty!")
-    variables = version == "2012-10-17"
-    specs = []
-    for st in raw_statements:
-        specs.append(_s3_statement(st, kind, variables, bucket, exists, scopes))
-    return version, specs
-
-
-def _s3_statement(
-    st: Any,
-    kind: PolicyKind,
-    variables: bool,
-    bucket: str | None,
-    exists: PrincipalExists | None,
-    scopes: ActionScopes | None,
-) -> StatementSpec:
-    err = MalformedPolicy
-    if not isinstance(st, dict):
-        raise err(S3_SYNTAX)
-    for field in st:
-        if field not in _STATEMENT:
-            raise err(f"Unknown field {field}")
-    if not isinstance(st.get("Sid", ""), str):
-        raise err(S3_SYNTAX)
-    if "Effect" not in st:
-        raise err("Missing required field Effect")
-    if st["Effect"] not in ("Allow", "Deny"):
-        raise err(f"Invalid effect: {st['Effect']}")
-    if "Principal" in st and "NotPrincipal" in st:
-        raise err(S3_SYNTAX)
-    raw_principal, _ = _pick(st, "Principal")
-    if "Principal" not in st and "NotPrincipal" not in st:
-        raise err("Missing required field Principal")
-    try:
-        principal = parse_principal(raw_principal, exists)
-    except PrincipalError as e:
-        if e.reason == "empty":
-            raise err("Missing required field Principal cannot be empty!") from e
-        raise err("Invalid principal in policy" if e.reason == "invalid" else S3_SYNTAX) from e
-    for f in ("Action", "Resource"):
-        if f in st and "Not" + f in st:
-            raise err(S3_SYNTAX)
-        raw, _ = _pick(st, f)
-        if f not in st and "Not" + f not in st:
-            raise err(f"Missing required field {f}")
-        values = _strings(raw)
-        if values is None:
-            raise err(S3_SYNTAX)
-        if not values:
-            raise err(f"Missing required field {f} cannot be empty!")
-    actions = _strings(_pick(st, "Action")[0]) or []
-    resources = _strings(_pick(st, "Resource")[0]) or []
-    if not all(_s3_action_ok(a, scopes) for a in actions):
-        raise err("Policy has invalid action")
-    if not all(_s3_resource_ok(r, kind, bucket) for r in resources):
-        raise err("Policy has invalid resource")
-    if scopes is not None and "Action" in st and "Resource" in st and kind is PolicyKind.BUCKET:
-        for a in actions:
-            if not has_wildcard(a) and not _scope_fits(a, resources, scopes, bucket):
-                raise err("Action does not apply to any resource(s) in statement")
-    try:
-        conditions = compile_block(st.get("Condition", {}), variables, False)
-    except ConditionError as e:
-        if e.reason == "operator":
-            raise err(f"Invalid Condition type : {e.detail}") from e
-        if e.reason == "ip":
-            raise err("Invalid IP address in Conditions") from e
-        raise err(S3_SYNTAX) from e
-    return _spec(st, principal, resources, conditions)
