@@ -35,10 +35,13 @@ class Reply:
 
     @property
     def error(self) -> dict[str, str]:
-        """The children of an S3 `<Error>` document, by element name."""
+        """The children of the error: S3's `<Error>` root, or the `<Error>` inside the
+        `<ErrorResponse>` of S3 Control, IAM and STS (namespaces dropped), by element name."""
         root = ElementTree.fromstring(self.body)
-        assert root.tag == "Error", self.body
-        return {child.tag: child.text or "" for child in root}
+        if root.tag.rpartition("}")[2] == "ErrorResponse":
+            root = next(c for c in root if c.tag.rpartition("}")[2] == "Error")
+        assert root.tag.rpartition("}")[2] == "Error", self.body
+        return {child.tag.rpartition("}")[2]: child.text or "" for child in root}
 
     @property
     def code(self) -> str:

@@ -316,11 +316,7 @@ def test_own_domain_names_through_the_tunnel(gateway: Gateway, s3: BaseClient, b
             "/k",
             "Multi-Region Access Points",
         ),
-        ("iam.amazonaws.com", "POST", "/", "IAM"),
-        ("sts.us-east-1.amazonaws.com", "POST", "/", "STS"),
-        ("sts.amazonaws.com", "POST", "/", "STS"),
         (f"{ACCOUNT}.s3-control.localhost", "GET", "/v20180820/mrap/instances", "S3 Control"),
-        ("iam.localhost", "POST", "/", "IAM"),
         ("console.localhost", "GET", "/", "web console"),
     ],
 )
@@ -331,6 +327,26 @@ def test_other_apis_answer_not_implemented_until_they_land(
         reply = tunnel_request(tls, method, host, target, body=b"Action=GetCallerIdentity")
         assert (reply.status, reply.code) == (501, "NotImplemented"), reply.body
         assert api in reply.error["Message"]
+
+
+@pytest.mark.parametrize(
+    ("host", "namespace"),
+    [
+        ("iam.amazonaws.com", "https://iam.amazonaws.com/doc/2010-05-08/"),
+        ("iam.localhost", "https://iam.amazonaws.com/doc/2010-05-08/"),
+        ("sts.us-east-1.amazonaws.com", "https://sts.amazonaws.com/doc/2011-06-15/"),
+        ("sts.amazonaws.com", "https://sts.amazonaws.com/doc/2011-06-15/"),
+    ],
+)
+def test_query_apis_answer_in_their_own_error_shape(
+    gateway: Gateway, host: str, namespace: str
+) -> None:
+    # IAM and STS answer in the Query protocol's ErrorResponse document and namespace.
+    with open_tunnel(gateway, host) as tls:
+        reply = tunnel_request(tls, "POST", host, "/", body=b"Action=Frobnicate")
+    assert (reply.status, reply.code) == (400, "InvalidAction"), reply.body
+    assert reply.error["Type"] == "Sender"
+    assert f'xmlns="{namespace}"'.encode() in reply.body
 
 
 def test_client_refuses_a_certificate_from_another_ca(gateway: Gateway) -> None:

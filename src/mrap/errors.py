@@ -193,3 +193,14 @@ NoSuchPublicAccessBlockConfiguration = _error(
     404,
     "The public access block configuration was not found",
 )
+
+# Errors of the Query APIs (IAM, STS) that the edge itself raises.
+InvalidAction = _error("InvalidAction", 400, "The action or operation requested is invalid.")
+MissingAction = _error("MissingAction", 400, "Missing Action")
+InvalidClientTokenId = _error(
+    "InvalidClientTokenId", 403, "The security token included in the request is invalid."
+)
+MissingAuthenticationToken = _error(
+    "MissingAuthenticationToken", 403, "Request is missing Authentication Token"
+)
+ValidationError = _error("ValidationError", 400, "The request did not pass validation.")

@@ -7,15 +7,18 @@ documents leave as `XmlDoc` trees that the edge encodes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Literal, Protocol, Union
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, Union
 from xml.etree.ElementTree import Element
 
 from multidict import CIMultiDictProxy, MultiDictProxy
 
 from mrap.auth.principal import Principal
+
+if TYPE_CHECKING:
+    from mrap.services import Services
 
 # What a request addresses: the service (ListBuckets), a bucket, or an object.
 Level = Literal["service", "bucket", "object"]
@@ -80,6 +83,9 @@ class OpRequest:
     action: str = ""  # the operation's IAM action, e.g. "s3:GetObject"
     source_ip: str = ""  # the client's address, for aws:SourceIp
     secure: bool = False  # whether the request came over TLS, for aws:SecureTransport
+    # Named parameters of the non-S3 APIs: S3 Control path labels and `x-amz-account-id`
+    # (as "AccountId"), or the decoded parameters of an IAM / STS Query request.
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,3 +95,28 @@ class OpResponse:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | FileBody | XmlDoc | None = None
+
+
+Handler = Callable[["Services", OpRequest], Awaitable[OpResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An operation of S3 Control, IAM or STS: its AWS name, handler and IAM action."""
+
+    name: str
+    handler: Handler
+    action: str
+
+
+def query_response(
+    namespace: str, action: str, result: XmlChildren | None, request_id: str
+) -> OpResponse:
+    """The answer of an IAM or STS (Query protocol) operation: `{Action}Response` holding
+    `{Action}Result` (left out when None, as for actions that return nothing) and the request id.
+    """
+    children: list[tuple[str, XmlValue]] = []
+    if result is not None:
+        children.append((f"{action}Result", result))
+    children.append(("ResponseMetadata", [("RequestId", request_id)]))
+    return OpResponse(body=XmlDoc(f"{action}Response", children, namespace=namespace))

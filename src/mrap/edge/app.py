@@ -22,9 +22,10 @@ from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from mrap import errors
 from mrap.auth import sigv4
-from mrap.edge import addressing, xml
+from mrap.control import table as control_table
+from mrap.edge import addressing, query, xml
 from mrap.edge.body import RequestBody
-from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc
+from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import table
 from mrap.services import Services
 
@@ -59,16 +60,31 @@ def _body_left_unsent(request: web.BaseRequest) -> bool:
 
 
 def error_response(
-    exc: errors.S3Error, request_id: str, resource: str, method: str
+    exc: errors.S3Error,
+    request_id: str,
+    resource: str,
+    method: str,
+    api: addressing.Api = addressing.Api.S3,
 ) -> web.Response:
-    """The S3 XML error document for an error (no body for HEAD, as S3 does)."""
+    """The error document of the request's API (no body for HEAD, as S3 does)."""
     headers = {**exc.headers, "x-amz-request-id": request_id, "x-amz-id-2": request_id}
     if method == "HEAD" or exc.status == 304:
         return web.Response(status=exc.status, headers=headers)
-    children = [("Code", exc.code), ("Message", exc.message)]
-    children += list(exc.extra.items())
-    children += [("Resource", resource), ("RequestId", request_id), ("HostId", request_id)]
-    body = xml.encode(XmlDoc("Error", children, namespace=None))
+    if api in query.NAMESPACES:
+        body = query.error_document(api, exc, request_id)
+    elif api is addressing.Api.S3_CONTROL:
+        error: list[tuple[str, XmlValue]] = [("Code", exc.code), ("Message", exc.message)]
+        error += exc.extra.items()
+        children: list[tuple[str, XmlValue]] = [
+            ("Error", error),
+            ("RequestId", request_id),
+            ("HostId", request_id),
+        ]
+        body = xml.encode(XmlDoc("ErrorResponse", children, namespace=None))
+    else:
+        children = [("Code", exc.code), ("Message", exc.message), *exc.extra.items()]
+        children += [("Resource", resource), ("RequestId", request_id), ("HostId", request_id)]
+        body = xml.encode(XmlDoc("Error", children, namespace=None))
     headers["Content-Type"] = "application/xml"
     return web.Response(status=exc.status, body=body, headers=headers)
 
@@ -88,6 +104,7 @@ class Gateway:
         raw_path, raw_query = addressing.split_target(request.raw_path)
         resource = unquote(raw_path)
         body_lost = False
+        api = addressing.Api.S3
         try:
             target = addressing.for_request(
                 request.raw_path,
@@ -98,14 +115,16 @@ class Gateway:
                 getattr(request.protocol, "tunnel_host", None),
             )
             resource = target.resource
+            api = target.api
             response = await self._serve(request, request_id, target, raw_path, raw_query)
         except errors.S3Error as exc:
-            response = error_response(exc, request_id, resource, request.method)
+            response = error_response(exc, request_id, resource, request.method, api)
             # The rest of the body is not coming: answer, then close without lingering.
             body_lost = isinstance(exc, errors.RequestTimeout | errors.IncompleteBody)
         except Exception:
             error_log.error("request %s failed:\n%s", request_id, traceback.format_exc())
-            response = error_response(errors.InternalError(), request_id, resource, request.method)
+            error = errors.InternalError()
+            response = error_response(error, request_id, resource, request.method, api)
         if not response.prepared:
             if body_lost or _body_left_unsent(request):
                 # The body will not arrive (a 100-continue client waits for our go-ahead,
@@ -149,37 +168,52 @@ class Gateway:
     ) -> web.StreamResponse:
         if _header_section_size(request) > MAX_HEADER_SECTION:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
-        if target.api is not addressing.Api.S3:
-            # S3 Control, MRAPs, IAM, STS and the console plug in here as they land; the
-            # S3 operations must never see their requests.
-            raise errors.S3NotImplemented(f"{target.api.value} is not implemented by this server.")
-        query = parse_query(raw_query)
-        auth = sigv4.authenticate(
-            sigv4.SignedRequest(request.method, raw_path, query, request.headers),
-            self._lookup,
-            datetime.now(UTC),
-        )
-        level = target.level
-        operation = table.resolve(request.method, level, (k for k, _ in query), request.headers)
-        if operation.handler is None:
-            raise table.not_implemented(operation)
+        api = target.api
+        if api is addressing.Api.MRAP or api is addressing.Api.CONSOLE:
+            raise errors.S3NotImplemented(f"{api.value} is not implemented by this server.")
+        query_pairs = parse_query(raw_query)
+        signed = sigv4.SignedRequest(request.method, raw_path, query_pairs, request.headers)
+        try:
+            auth = sigv4.authenticate(signed, self._lookup, datetime.now(UTC))
+        except errors.S3Error as exc:
+            raise query.translate(exc) if api in query.NAMESPACES else exc from None
         body = RequestBody(request, auth, self.body_timeout)
+        params: dict[str, str] = {}
+        handler: Handler
+        if api is addressing.Api.S3:
+            headers = request.headers
+            operation = table.resolve(
+                request.method, target.level, (k for k, _ in query_pairs), headers
+            )
+            if operation.handler is None:
+                raise table.not_implemented(operation)
+            handler, action = operation.handler, operation.action
+        elif api is addressing.Api.S3_CONTROL:
+            route, params = control_table.resolve(request.method, raw_path, request.headers)
+            handler, action = route.handler, route.action
+        else:
+            if auth.principal.anonymous:
+                raise errors.MissingAuthenticationToken()
+            params = query.params(query_pairs, await body.read_all(query.MAX_BODY))
+            route = query.route(api, params)
+            handler, action = route.handler, route.action
         op_request = OpRequest(
             method=request.method,
             bucket=target.bucket,
             key=target.key,
-            query=MultiDictProxy(MultiDict(query)),
+            query=MultiDictProxy(MultiDict(query_pairs)),
             headers=request.headers,
             body=body,
             principal=auth.principal,
             request_id=request_id,
             content_length=body.length,  # decoded, for aws-chunked bodies
-            action=operation.action,
+            action=action,
             source_ip=request.remote or "",
             secure=request.transport is not None
             and request.transport.get_extra_info("ssl_object") is not None,
+            params=params,
         )
-        result = await operation.handler(self.services, op_request)
+        result = await handler(self.services, op_request)
         return await self._render(request, request_id, result)
 
     async def _render(

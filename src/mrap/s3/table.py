@@ -8,11 +8,11 @@ a marking header. Rows without a handler are operations we do not implement: the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mrap import errors
-from mrap.operation import Level, OpRequest, OpResponse
+from mrap.operation import Handler, Level
 from mrap.s3 import (
     attributes,
     bucket_policy,
@@ -26,9 +26,6 @@ from mrap.s3 import (
     tagging,
     versioning,
 )
-from mrap.services import Services
-
-Handler = Callable[[Services, OpRequest], Awaitable[OpResponse]]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The IAM Query API: users, groups, roles, access keys and policies of each account."""

@@ -1,0 +1,1 @@
+"""The STS Query API: caller identity and temporary credentials."""
