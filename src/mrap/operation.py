@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 from multidict import CIMultiDictProxy, MultiDictProxy
 
 from mrap.auth.principal import Principal
+from mrap.iam import Caller, PolicyDocument
 
 if TYPE_CHECKING:
     from mrap.services import Services
@@ -86,6 +87,11 @@ class OpRequest:
     # Named parameters of the non-S3 APIs: S3 Control path labels and `x-amz-account-id`
     # (as "AccountId"), or the decoded parameters of an IAM / STS Query request.
     params: Mapping[str, str] = field(default_factory=dict)
+    # The principal as the policy engine sees it, and its identity policies (the edge looks
+    # them up once per request).
+    caller: Caller = field(default_factory=Caller.anonymous)
+    policies: tuple[PolicyDocument, ...] = ()
+    tls_version: str = ""  # "1.2" or "1.3" over TLS, for s3:TlsVersion
 
 
 @dataclass

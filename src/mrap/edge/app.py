@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -22,13 +23,18 @@ from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from mrap import errors
 from mrap.auth import sigv4
+from mrap.auth.principal import Principal
 from mrap.control import table as control_table
 from mrap.edge import addressing, query, xml
 from mrap.edge.body import RequestBody
+from mrap.iam import Caller, PolicyDocument
 from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import table
 from mrap.services import Services
 
+_ANONYMOUS = Caller.anonymous()
+_root = functools.lru_cache(maxsize=1024)(Caller.root)
+_TLS_VERSIONS = {"TLSv1.2": "1.2", "TLSv1.3": "1.3"}
 MAX_HEADER_SECTION = 8192
 SMALL_BODY = 64 * 1024
 access_log = logging.getLogger("mrap.access")
@@ -177,6 +183,8 @@ class Gateway:
             auth = sigv4.authenticate(signed, self._lookup, datetime.now(UTC))
         except errors.S3Error as exc:
             raise query.translate(exc) if api in query.NAMESPACES else exc from None
+        caller, policies = self._identity(auth.principal)
+        tls = request.transport.get_extra_info("ssl_object") if request.transport else None
         body = RequestBody(request, auth, self.body_timeout)
         params: dict[str, str] = {}
         handler: Handler
@@ -209,12 +217,20 @@ class Gateway:
             content_length=body.length,  # decoded, for aws-chunked bodies
             action=action,
             source_ip=request.remote or "",
-            secure=request.transport is not None
-            and request.transport.get_extra_info("ssl_object") is not None,
+            secure=tls is not None,
             params=params,
+            caller=caller,
+            policies=policies,
+            tls_version=_TLS_VERSIONS.get(tls.version() or "", "") if tls is not None else "",
         )
         result = await handler(self.services, op_request)
         return await self._render(request, request_id, result)
+
+    def _identity(self, principal: Principal) -> tuple[Caller, tuple[PolicyDocument, ...]]:
+        """The policy engine's view of the signer, and its identity policies."""
+        if principal.anonymous:
+            return _ANONYMOUS, ()
+        return _root(principal.account_id), ()
 
     async def _render(
         self, request: web.BaseRequest, request_id: str, result: OpResponse

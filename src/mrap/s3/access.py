@@ -1,18 +1,22 @@
 """Finding a request's bucket and deciding, through the policy engine, whether the caller may act.
 
-The caller is an account's root user (the only identities so far) or anonymous. Roots have
-every identity permission in their own account; the bucket policy can grant other accounts
-and anonymous callers, and its explicit denies bind everyone, the owner's root included
-(except for the bucket policy operations themselves, so the owner cannot lock itself out).
+The caller (an account's root user, an IAM user, a role session, or anonymous) arrives with
+its identity policies, looked up by the edge. Roots have every identity permission in their
+own account; IAM identities have what their policies allow; the bucket policy can grant other
+accounts and anonymous callers, and its explicit denies bind everyone, the owner's root
+included (except for the bucket policy operations themselves, so nobody locks the owner out).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
 from mrap import errors
-from mrap.auth.principal import Principal
+from mrap.auth.sigv4 import parse_amz_date
 from mrap.iam import (
     Caller,
     DecidedBy,
@@ -32,7 +36,17 @@ from mrap.store.control import BucketRecord
 
 _LISTING_KEYS = (("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"),
                  ("max-keys", "s3:max-keys"))  # fmt: skip
-_ANONYMOUS = Caller.anonymous()
+_HEADER_KEYS = (
+    ("user-agent", "aws:UserAgent"),
+    ("referer", "aws:Referer"),
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+    ("x-amz-copy-source", "s3:x-amz-copy-source"),
+    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+)
+"""Request headers S3 exposes as condition keys, when present."""
 _VERSION_ACTIONS = {
     "s3:GetObject": "s3:GetObjectVersion",
     "s3:DeleteObject": "s3:DeleteObjectVersion",
@@ -45,16 +59,19 @@ _VERSION_ACTIONS = {
 _RESOURCE_DECISIONS = frozenset({DecidedBy.RESOURCE, DecidedBy.IDENTITY_AND_RESOURCE})
 
 
-def require_authenticated(principal: Principal) -> None:
-    """Anonymous callers get AccessDenied."""
-    if principal.anonymous:
-        raise errors.AccessDenied()
+def authorize_identity(req: OpRequest, action: str, resource: str, resource_account: str) -> None:
+    """Raise AccessDenied unless the caller's identity policies allow `action` on `resource`.
 
-
-@lru_cache(maxsize=1024)
-def caller_for(account_id: str) -> Caller:
-    """The policy engine's view of an account's root user (or anonymous, for "")."""
-    return Caller.root(account_id) if account_id else _ANONYMOUS
+    For requests that no resource policy governs: ListBuckets, CreateBucket, S3 Control and
+    IAM operations. An account's root user may do anything in its own account.
+    """
+    caller = req.caller
+    if caller.is_root and caller.account == resource_account:
+        return
+    ctx = request_context(req, caller, action, resource, resource_account)
+    decision = evaluate(ctx, req.policies)
+    if not decision.allowed:
+        raise errors.AccessDenied(access_denied_message(ctx, decision))
 
 
 @lru_cache(maxsize=4096)
@@ -64,39 +81,99 @@ def bucket_policy(text: str) -> tuple[PolicyDocument, bool]:
     return policy, is_public_policy(policy)
 
 
+@lru_cache(maxsize=4096)
+def _asks_existing_tags(text: str) -> bool:
+    return "s3:existingobjecttag/" in text.lower()
+
+
 def flag(record: BucketRecord, index: int) -> bool:
     """One Block Public Access setting of a bucket (0 BlockPublicAcls … 3 RestrictPublicBuckets)."""
     flags = record.public_access_block
     return flags is not None and flags[index] == "1"
 
 
+def _signature_keys(req: OpRequest, now: datetime) -> dict[str, str]:
+    """s3:authType, s3:signatureversion and s3:signatureAge, as S3 reports them."""
+    authorization = req.headers.get("authorization")
+    if authorization is not None:
+        algorithm = authorization.partition(" ")[0]
+        keys = {"s3:authType": "REST-HEADER"}
+        signed = req.headers.get("x-amz-date")
+    elif "X-Amz-Algorithm" in req.query:
+        algorithm = req.query["X-Amz-Algorithm"]
+        keys = {"s3:authType": "REST-QUERY-STRING"}
+        signed = req.query.get("X-Amz-Date")
+    else:
+        return {}
+    keys["s3:signatureversion"] = algorithm
+    if signed is not None:
+        with contextlib.suppress(ValueError):
+            age = now - parse_amz_date(signed)
+            keys["s3:signatureAge"] = str(max(0, int(age.total_seconds() * 1000)))
+    return keys
+
+
+def _tag_keys(prefix: str, tags: Mapping[str, str]) -> dict[str, str | tuple[str, ...]]:
+    return {f"{prefix}/{k}": v for k, v in tags.items()}
+
+
 def request_context(
-    req: OpRequest, caller: Caller, action: str, resource: str, owner: str
+    req: OpRequest,
+    caller: Caller,
+    action: str,
+    resource: str,
+    owner: str,
+    extra: Mapping[str, str | tuple[str, ...]] | None = None,
 ) -> RequestContext:
     """The authorization question for a request, with the context keys S3 supplies."""
     now = datetime.now(UTC)
     headers = req.headers
-    keys: dict[str, str] = {
-        "aws:SourceIp": req.source_ip,
+    keys: dict[str, str | tuple[str, ...]] = {
         "aws:SecureTransport": "true" if req.secure else "false",
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.timestamp())),
         "s3:ResourceAccount": owner,
     }
-    if not req.source_ip:
-        del keys["aws:SourceIp"]
-    agent = headers.get("user-agent")
-    if agent is not None:
-        keys["aws:UserAgent"] = agent
-    referer = headers.get("referer")
-    if referer is not None:
-        keys["aws:Referer"] = referer
+    if req.source_ip:
+        keys["aws:SourceIp"] = req.source_ip
+    if req.tls_version:
+        keys["s3:TlsVersion"] = req.tls_version
+    for header, key in _HEADER_KEYS:
+        value = headers.get(header)
+        if value is not None:
+            keys[key] = value
+    keys.update(_signature_keys(req, now))
     if action in ("s3:ListBucket", "s3:ListBucketVersions"):
         for param, key in _LISTING_KEYS:
             value = req.query.get(param)
             if value is not None:
                 keys[key] = value
+    tagging = headers.get("x-amz-tagging")
+    if tagging is not None and action == "s3:PutObject":
+        # The handler validates the header; a malformed one fails there, after this check.
+        keys.update(request_tag_keys(dict(parse_qsl(tagging, keep_blank_values=True))))
+    if extra:
+        keys.update(extra)
     return RequestContext(caller, action, resource, owner, keys)
+
+
+def request_tag_keys(tags: Mapping[str, str]) -> dict[str, str | tuple[str, ...]]:
+    """The context keys of a tag set a request asks to set (PutObjectTagging's body)."""
+    keys = _tag_keys("s3:RequestObjectTag", tags)
+    keys["s3:RequestObjectTagKeys"] = tuple(tags)
+    return keys
+
+
+def _existing_tag_keys(
+    store: RegionStore | None, bucket: str, key: str, req: OpRequest
+) -> dict[str, str | tuple[str, ...]]:
+    """s3:ExistingObjectTag/<key> of the object a request names (fetched only on demand)."""
+    if store is None or not key:
+        return {}
+    info = store.head_object(bucket, key, req.query.get("versionId"))
+    if info is None or info.delete_marker:
+        return {}
+    return _tag_keys("s3:ExistingObjectTag", info.tags)
 
 
 def authorize(
@@ -105,29 +182,37 @@ def authorize(
     *,
     action: str | None = None,
     key: str | None = None,
+    store: RegionStore | None = None,
+    extra: Mapping[str, str | tuple[str, ...]] | None = None,
 ) -> None:
     """Raise AccessDenied unless the caller may perform the action on the bucket or object.
 
     `action` defaults to the request's operation (its *Version form when the request names a
     versionId); `key` to the request's key (empty: the request is about the bucket itself).
+    `store` lets conditions on s3:ExistingObjectTag see the object's tags; `extra` adds
+    context keys the handler knows (the tags PutObjectTagging asks for).
     """
-    caller = caller_for(req.principal.account_id)
+    caller = req.caller
     act = action or req.action
     if action is None and "versionId" in req.query:
         act = _VERSION_ACTIONS.get(act, act)
     name = key if key is not None else req.key
     resource = f"arn:aws:s3:::{record.name}/{name}" if name else f"arn:aws:s3:::{record.name}"
     owner = record.account_id
+    policies = req.policies
     if record.policy is None:
-        # The common case, decided without building a context: the owner's root may do
-        # anything, and nobody else is granted anything.
-        if caller.account == owner:
+        # The common case: the owner's root may do anything, and without a bucket policy
+        # only identity policies can allow anyone else.
+        if caller.is_root and caller.account == owner:
             return
-        ctx = request_context(req, caller, act, resource, owner)
-        raise errors.AccessDenied(access_denied_message(ctx, evaluate(ctx)))
-    policy, public = bucket_policy(record.policy)
-    ctx = request_context(req, caller, act, resource, owner)
-    decision = evaluate(ctx, (), policy)
+        policy, public = None, False
+    else:
+        policy, public = bucket_policy(record.policy)
+    texts = [p.text for p in policies] + ([policy.text] if policy is not None else [])
+    if any(_asks_existing_tags(t) for t in texts):
+        extra = {**_existing_tag_keys(store, record.name, name, req), **(extra or {})}
+    ctx = request_context(req, caller, act, resource, owner, extra)
+    decision = evaluate(ctx, policies, policy)
     if (
         decision.allowed
         and public
@@ -161,5 +246,6 @@ def owned_bucket(
     NoSuchBucket or AccessDenied otherwise; `action` and `key` as for `authorize`.
     """
     record = find_bucket(services, req.bucket if bucket is None else bucket)
-    authorize(req, record, action=action, key=key)
-    return record, services.regions[record.region]
+    store = services.regions[record.region]
+    authorize(req, record, action=action, key=key, store=store)
+    return record, store

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
-from mrap.s3.access import authorize, find_bucket, owned_bucket, require_authenticated
+from mrap.s3.access import authorize, authorize_identity, find_bucket, owned_bucket
 from mrap.s3.names import check_bucket_name
 from mrap.services import Services
 
@@ -26,7 +26,8 @@ def _region_for(services: Services, constraint: str) -> str:
 
 async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}: claim the name globally and create it in the chosen region."""
-    require_authenticated(req.principal)
+    account = req.principal.account_id
+    authorize_identity(req, "s3:CreateBucket", f"arn:aws:s3:::{req.bucket}", account)
     check_bucket_name(req.bucket)
     constraint = ""
     doc = await req.body.read_xml()
@@ -88,7 +89,7 @@ def _decode_token(token: str) -> str:
 
 async def list_buckets(services: Services, req: OpRequest) -> OpResponse:
     """GET /: the caller's buckets, with the optional prefix, region and page filters."""
-    require_authenticated(req.principal)
+    authorize_identity(req, "s3:ListAllMyBuckets", "arn:aws:s3:::*", req.principal.account_id)
     account = services.control.ensure_account(req.principal.account_id)
     prefix = req.query.get("prefix", "")
     region = req.query.get("bucket-region")
