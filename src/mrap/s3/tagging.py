@@ -11,7 +11,7 @@ from multidict import CIMultiDictProxy
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
-from mrap.s3.access import owned_bucket
+from mrap.s3.access import authorize, find_bucket, owned_bucket, request_tag_keys
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import check_version_id, existing_version, not_found, version_headers
 from mrap.services import Services
@@ -125,9 +125,12 @@ async def _set_object_tags(
 async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?tagging: replace the tag set of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
+    record = find_bucket(services, req.bucket)
+    store = services.regions[record.region]
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     tags = _tags_from_xml(doc, MAX_OBJECT_TAGS, "Object")
+    # Authorized once the body is read: policies may condition on the tags it asks for.
+    authorize(req, record, store=store, extra=request_tag_keys(tags))
     return OpResponse(headers=await _set_object_tags(store, req, tags, version_id))
 
 
