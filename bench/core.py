@@ -4,8 +4,9 @@ Small objects (4 KiB) are driven by `wrk` over presigned URLs so that the client
 bottleneck; large objects (256 MiB, and a 1 GiB multipart upload in 16 MiB parts, 4 at a
 time) by curl over presigned URLs. Rounds alternate between the
 two servers; the median of the rounds is reported with the gateway/SeaweedFS ratio. The
-gateway's proxied HTTPS path (`bench/proxied.py`: AWS names through CONNECT) is reported
-beside its direct figures.
+gateway's proxied HTTPS path (`bench/proxied.py`: AWS names through CONNECT), and its small
+objects under policies and through a Multi-Region Access Point (`bench/gateway_paths.py`),
+are reported beside its direct figures.
 
     python bench/core.py [--rounds 3] [--seconds 8] [--workers 2]
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from gateway_paths import GatewayPaths
 from proxied import ProxiedPath
 
 HERE = Path(__file__).resolve().parent
@@ -205,7 +207,12 @@ def presign_targets(client: BaseClient, method: str, bucket: str, keys: list[str
 
 
 def run_wrk(
-    server: Server, targets_file: Path, method: str, connections: int, seconds: int
+    server: Server,
+    targets_file: Path,
+    method: str,
+    connections: int,
+    seconds: int,
+    host: str | None = None,
 ) -> dict[str, float]:
     out = subprocess.run(
         [
@@ -220,6 +227,7 @@ def run_wrk(
             str(targets_file),
             method,
             str(SMALL if method == "PUT" else 0),
+            host or "",
         ],
         capture_output=True,
         text=True,
@@ -318,7 +326,9 @@ class Bench:
         self.large_put = client.generate_presigned_url("put_object", Params=params, ExpiresIn=3600)
         self.large_get = client.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
         self.proxied = None
+        self.gateway_paths = None
         if server.ca is not None:
+            self.gateway_paths = GatewayPaths(server.endpoint, (ACCESS_KEY, SECRET_KEY), work)
             credentials = (ACCESS_KEY, SECRET_KEY)
             self.proxied = ProxiedPath(
                 server.endpoint, server.ca, self.bucket, keys, work, body, credentials
@@ -336,6 +346,11 @@ class Bench:
         figures["multipart 1GiB MB/s"] = multipart_speed(
             self.server.client(), self.bucket, self.part_files
         )
+        if self.gateway_paths is not None:
+            for name, method, targets, host in self.gateway_paths.runs():
+                result = run_wrk(self.server, targets, method, 16, seconds, host)
+                for stat, value in result.items():
+                    figures[f"{name} c=16 {stat}"] = value
         if self.proxied is not None:
             figures.update(self.proxied.round(seconds))
         return figures

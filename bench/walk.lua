@@ -1,6 +1,8 @@
 -- wrk script: walk a list of request targets (presigned URLs' paths) with one method.
--- Usage: wrk ... -s walk.lua URL -- TARGETS_FILE METHOD BODY_BYTES
+-- Usage: wrk ... -s walk.lua URL -- TARGETS_FILE METHOD BODY_BYTES [HOST]
+-- HOST replaces the Host header (the URL still says where to connect).
 local targets = {}
+local headers = nil
 local method = "GET"
 local body = nil
 local counter = 0
@@ -14,12 +16,15 @@ function init(args)
   if size > 0 then
     body = string.rep("x", size)
   end
+  if args[4] and args[4] ~= "" then
+    headers = {Host = args[4]}
+  end
   counter = math.random(#targets)
 end
 
 function request()
   counter = counter % #targets + 1
-  return wrk.format(method, targets[counter], nil, body)
+  return wrk.format(method, targets[counter], headers, body)
 end
 
 function done(summary, latency, requests)

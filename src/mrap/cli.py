@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mrap.config import BOOTSTRAP_ACCOUNT, Settings, load_settings
 from mrap.edge import server, tls
+from mrap.replication import commands as replication_commands
 from mrap.storage.local.store import LocalRegionStore
 from mrap.store.control import (
     AccessKey,
@@ -20,6 +21,8 @@ from mrap.store.control import (
     new_access_key_id,
     new_secret_access_key,
 )
+from mrap.store.regions import RegionMarks
+from mrap.store.usage import Usage, UsageStore
 
 
 def root_arn(account_id: str) -> str:
@@ -253,6 +256,67 @@ def _account_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def usage_table(rows: Sequence[Usage]) -> str:
+    """What `mrap usage` prints: one line per requester account and bucket."""
+    lines = [("ACCOUNT", "BUCKET", "REQUESTS", "BYTES_IN", "BYTES_OUT")]
+    lines += [
+        (u.account_id, u.bucket, str(u.requests), str(u.bytes_in), str(u.bytes_out)) for u in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        + "\n"
+        for line in lines
+    )
+
+
+def _usage(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    wanted: str | None = args.account
+    if wanted is not None and not _ACCOUNT_ID.fullmatch(wanted):
+        print(f"mrap: account id must be 12 digits (0-9), not {wanted!r}", file=sys.stderr)
+        return _USAGE_ERROR
+    if not settings.control_db.exists():
+        print(f"mrap: no control store in {settings.data_dir.resolve()}", file=sys.stderr)
+        return 1
+    control = ControlStore(settings.control_db)
+    try:
+        rows = UsageStore(*control.shared_connection()).totals(wanted)
+    finally:
+        control.close()
+    sys.stdout.write(usage_table(rows))
+    return 0
+
+
+def _region(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    state: str = args.state
+    if state != "list" and args.name not in settings.regions:
+        known = ", ".join(settings.regions)
+        print(f"mrap: {args.name!r} is not one of the regions ({known})", file=sys.stderr)
+        return _USAGE_ERROR
+    control = ControlStore(settings.control_db)
+    try:
+        marks = RegionMarks(*control.shared_connection())
+        if state == "list":
+            down = marks.marked_down()
+            for name in settings.regions:
+                print(f"{name}  {'down' if name in down else 'up'}")
+        else:
+            marks.mark(args.name, down=state == "down")
+    finally:
+        control.close()
+    return 0
+
+
+def _replicate(args: argparse.Namespace) -> int:
+    return replication_commands.replicate_command(_settings(args), args.account, args.name)
+
+
+def _replication_status(args: argparse.Namespace) -> int:
+    return replication_commands.status_command(_settings(args), args.account, args.name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mrap` command."""
     parser = argparse.ArgumentParser(prog="mrap", description=__doc__)
@@ -287,6 +351,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     listing.add_argument("--data-dir", type=Path, help=data_help)
     listing.set_defaults(func=_account_list)
+    usage = commands.add_parser(
+        "usage", help="print the requests and bytes charged to requesters (Requester Pays)"
+    )
+    usage.add_argument("--account", help="only this 12-digit account")
+    usage.add_argument("--data-dir", type=Path, help=data_help)
+    usage.set_defaults(func=_usage)
+    region = commands.add_parser(
+        "region", help="mark a region down (access points route around it) or up, or list them"
+    )
+    region.add_argument("state", choices=("down", "up", "list"))
+    region.add_argument("name", nargs="?", default="", help="the region (not for list)")
+    region.add_argument("--data-dir", type=Path, help=data_help)
+    region.set_defaults(func=_region)
+    replicate = commands.add_parser(
+        "replicate",
+        help="enable versioning and two-way replication among an access point's buckets",
+    )
+    replicate.add_argument("name", help="the Multi-Region Access Point's name")
+    replicate.add_argument("--account", default=BOOTSTRAP_ACCOUNT, help="its 12-digit account")
+    replicate.add_argument("--data-dir", type=Path, help=data_help)
+    replicate.set_defaults(func=_replicate)
+    replication = commands.add_parser("replication", help="replication figures")
+    replication_subcommands = replication.add_subparsers(dest="replication_command", required=True)
+    status = replication_subcommands.add_parser(
+        "status", help="pending work, copies, failures and latency of an access point's buckets"
+    )
+    status.add_argument("name", help="the Multi-Region Access Point's name")
+    status.add_argument("--account", default=BOOTSTRAP_ACCOUNT, help="its 12-digit account")
+    status.add_argument("--data-dir", type=Path, help=data_help)
+    status.set_defaults(func=_replication_status)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

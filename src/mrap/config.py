@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,25 @@ class Settings:
     root_secret_access_key: str | None = None
     quiet: bool = False
     body_timeout: float = 20.0  # seconds without body bytes before RequestTimeout
+    # Seconds a Multi-Region Access Point change takes to "propagate" to its regions: async
+    # operations finish, and route submissions hold off concurrent ones, after this long.
+    propagation_delay: float = 0.3
+    # AWS-faithful: S3 Control MRAP management only signed for us-west-2, routes only for the
+    # five failover-control regions. False accepts any signing region.
+    control_region_rules: bool = True
+
+    # Where this gateway runs: Multi-Region Access Point requests go to the active region
+    # closest to it. Empty means the first of `regions`.
+    region: str = ""
+    # Skip regions whose store fails its health check (AWS does not: False matches it).
+    automatic_failover: bool = True
+    # Round trips in ms between regions, overriding the estimate: {"us-east-1": {"eu-west-1": 70}}.
+    latency: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def home_region(self) -> str:
+        """The region this gateway runs in."""
+        return self.region or self.regions[0]
 
     def region_dir(self, region: str) -> Path:
         """Folder of one embedded region store."""
@@ -41,13 +61,22 @@ class Settings:
         return self.data_dir / "control.sqlite3"
 
 
-_ENV = {
+def _flag(value: str) -> bool:
+    """An on/off environment value: 0, false, no and off are off."""
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_HOST": ("host", str),
     "MRAP_PORT": ("port", int),
     "MRAP_DATA_DIR": ("data_dir", Path),
     "MRAP_DOMAIN": ("domain", str),
     "MRAP_WORKERS": ("workers", int),
     "MRAP_BODY_TIMEOUT": ("body_timeout", float),
+    "MRAP_PROPAGATION_DELAY": ("propagation_delay", float),
+    "MRAP_REGION": ("region", str),
+    "MRAP_AUTOMATIC_FAILOVER": ("automatic_failover", _flag),
+    "MRAP_CONTROL_REGION_RULES": ("control_region_rules", _flag),
     "MRAP_ROOT_ACCESS_KEY_ID": ("root_access_key_id", str),
     "MRAP_ROOT_SECRET_ACCESS_KEY": ("root_secret_access_key", str),
 }
@@ -72,4 +101,8 @@ def load_settings(overrides: dict[str, Any], environ: dict[str, str] | None = No
     settings = replace(Settings(), **values)
     if settings.workers < 1:
         raise ValueError("workers must be at least 1")
+    if settings.region and settings.region not in settings.regions:
+        raise ValueError(f"region {settings.region} is not one of the regions {settings.regions}")
+    if settings.propagation_delay < 0:
+        raise ValueError("propagation_delay must not be negative")
     return settings

@@ -204,3 +204,109 @@ MissingAuthenticationToken = _error(
     "MissingAuthenticationToken", 403, "Request is missing Authentication Token"
 )
 ValidationError = _error("ValidationError", 400, "The request did not pass validation.")
+
+# Errors of the IAM Query API (messages are per entity; these defaults are IAM's generic ones).
+NoSuchEntity = _error(
+    "NoSuchEntity",
+    404,
+    "The request was rejected because it referenced an entity that does not exist.",
+)
+EntityAlreadyExists = _error(
+    "EntityAlreadyExists",
+    409,
+    "The request was rejected because it attempted to create a resource that already exists.",
+)
+DeleteConflict = _error(
+    "DeleteConflict",
+    409,
+    "The request was rejected because it attempted to delete a resource "
+    "that has attached subordinate entities.",
+)
+LimitExceeded = _error(
+    "LimitExceeded",
+    409,
+    "The request was rejected because it attempted to create resources "
+    "beyond the current AWS account limits.",
+)
+MalformedPolicyDocument = _error("MalformedPolicyDocument", 400, "Syntax errors in policy.")
+InvalidInput = _error(
+    "InvalidInput",
+    400,
+    "The request was rejected because an invalid or "
+    "out-of-range value was supplied for an input parameter.",
+)
+
+# Temporary credentials (STS sessions). S3 answers 400 for a bad or expired session token;
+# IAM and STS answer 403, with their own wording (the edge's Query translation picks these).
+InvalidToken = _error("InvalidToken", 400, "The provided token is malformed or otherwise invalid.")
+ExpiredToken = _error("ExpiredToken", 400, "The provided token has expired.")
+QueryExpiredToken = _error(
+    "ExpiredToken", 403, "The security token included in the request is expired"
+)
+
+# Errors of ACLs and Object Ownership.
+MalformedACLError = _error(
+    "MalformedACLError",
+    400,
+    "The XML you provided was not well-formed or did not validate against our published schema",
+)
+AccessControlListNotSupported = _error(
+    "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"
+)
+InvalidBucketAclWithObjectOwnership = _error(
+    "InvalidBucketAclWithObjectOwnership",
+    400,
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+)
+InvalidBucketAclWithBlockPublicAccessError = _error(
+    "InvalidBucketAclWithBlockPublicAccessError",
+    400,
+    "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+)
+OwnershipControlsNotFoundError = _error(
+    "OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found"
+)
+UnexpectedContent = _error("UnexpectedContent", 400, "This request does not support content")
+MissingSecurityHeader = _error(
+    "MissingSecurityHeader", 400, "Your request was missing a required header"
+)
+
+# S3 Control: Multi-Region Access Points.
+NoSuchMultiRegionAccessPoint = _error(
+    "NoSuchMultiRegionAccessPoint", 404, "The specified Multi-Region Access Point does not exist."
+)
+NoSuchAsyncRequest = _error("NoSuchAsyncRequest", 404, "The specified request was not found.")
+ClientTokenConflict = _error(
+    "ClientTokenConflict",
+    409,
+    "Your Multi-Region Access Point idempotency token was already used for a different request.",
+)
+OperationAborted = _error(
+    "OperationAborted",
+    409,
+    "A conflicting conditional operation is currently in progress against this resource. "
+    "Try again.",
+)
+BucketHasAccessPointsAttached = _error(
+    "BucketHasAccessPointsAttached",
+    400,
+    "The bucket you tried to delete has access points attached. Delete your access points "
+    "before deleting your bucket.",
+)
+ControlPermanentRedirect = _error(
+    "PermanentRedirect",
+    301,
+    "This API operation is only available in the following Regions: us-west-2. "
+    "Make sure to send all future requests to a supported Region.",
+)
+
+# Replication.
+ReplicationConfigurationNotFoundError = _error(
+    "ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found"
+)
+ReplicationVersioningLocked = _error(
+    "InvalidBucketState",
+    409,
+    "A replication configuration is present on this bucket, so you cannot change the versioning"
+    " state. To change the versioning state, first delete the replication configuration.",
+)

@@ -68,6 +68,17 @@ class Body(Protocol):
         """Trailing headers of an aws-chunked body (lowercase names), once it is read."""
 
 
+@dataclass(frozen=True)
+class AccessPointRef:
+    """The Multi-Region Access Point a request came through, and where it was routed."""
+
+    arn: str  # arn:aws:s3::{account}:accesspoint/{alias}
+    account_id: str
+    policy: str | None  # the established access point policy
+    public_access_block: str  # four "0"/"1" flags, as for buckets
+    region: str  # the region of the bucket that serves the request
+
+
 @dataclass
 class OpRequest:
     """An S3 request as operations see it."""
@@ -92,6 +103,12 @@ class OpRequest:
     caller: Caller = field(default_factory=Caller.anonymous)
     policies: tuple[PolicyDocument, ...] = ()
     tls_version: str = ""  # "1.2" or "1.3" over TLS, for s3:TlsVersion
+    access_point: AccessPointRef | None = None  # set when addressed through an access point
+    # An account's Block Public Access flags (S3 Control's account-level setting), on demand.
+    account_public_access_block: Callable[[str], str | None] = lambda _account: None
+    # The account a Requester Pays bucket charges for this request (set by authorization
+    # once the requester has agreed to pay); empty when the bucket owner pays.
+    charged_to: str = ""
 
 
 @dataclass

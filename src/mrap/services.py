@@ -8,6 +8,9 @@ from mrap.config import Settings
 from mrap.storage.base import RegionStore
 from mrap.storage.local.store import LocalRegionStore
 from mrap.store.control import ControlStore
+from mrap.store.identities import IdentityStore
+from mrap.store.mraps import MrapStore
+from mrap.store.usage import UsageRecorder, UsageStore
 
 
 @dataclass
@@ -17,6 +20,9 @@ class Services:
     settings: Settings
     control: ControlStore
     regions: dict[str, RegionStore]
+    mraps: MrapStore  # Multi-Region Access Points and account Block Public Access
+    identities: IdentityStore  # IAM users, groups, roles, policies; who a principal is
+    usage: UsageRecorder  # requests and bytes charged to requesters (Requester Pays)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -25,10 +31,13 @@ class Services:
         regions: dict[str, RegionStore] = {
             name: LocalRegionStore(name, settings.region_dir(name)) for name in settings.regions
         }
-        return cls(settings, control, regions)
+        mraps = MrapStore(*control.shared_connection())
+        usage = UsageRecorder(UsageStore(*control.shared_connection()))
+        return cls(settings, control, regions, mraps, IdentityStore(control), usage=usage)
 
     def close(self) -> None:
-        """Close every store."""
+        """Close every store (after flushing the usage counts)."""
+        self.usage.close()
         for store in self.regions.values():
             store.close()
         self.control.close()

@@ -9,9 +9,9 @@ raw body and hands back the payload bytes as they come: nothing is held whole.
 
 Signed modes chain signatures: each chunk's string to sign names the previous signature
 (the request's own, the seed, for the first chunk), so a chunk cannot be dropped, replaced
-or reordered. `ChunkVerifier` is that chain; `HmacChunkVerifier` is SigV4's. SigV4A
-(ECDSA) streaming plugs in as another verifier: its signatures are randomized, so it must
-verify each one with the public key instead of recomputing it, and strips the `*` padding.
+or reordered. `ChunkVerifier` is that chain; `HmacChunkVerifier` is SigV4's and
+`EcdsaChunkVerifier` SigV4A's: ECDSA signatures are randomized, so it verifies each one with
+the public key instead of recomputing it, and strips the `*` padding they are sent with.
 
 Nothing here knows about HTTP libraries; the edge feeds bytes in and reads payload out.
 """
@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
 from mrap import errors
+from mrap.auth import ecdsa
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MIN_CHUNK_SIZE = 8192  # every chunk but the last must be at least this big
@@ -106,15 +109,47 @@ class HmacChunkVerifier:
         self._check(self._expected("AWS4-HMAC-SHA256-TRAILER", digest), signature)
 
 
+@dataclass
+class EcdsaChunkVerifier:
+    """SigV4A (`AWS4-ECDSA-P256-SHA256`) chunk and trailer signatures.
+
+    Chunk and trailer signatures come right-padded with `*` to 144 characters (the longest
+    DER signature) so that frame sizes are known in advance; the chain uses them unpadded.
+    """
+
+    public_key: EllipticCurvePublicKey
+    amz_date: str
+    scope: str
+    previous: str
+
+    def _check(self, algorithm: str, digest: str, signature: str) -> None:
+        unpadded = signature.rstrip("*")
+        sts = f"{algorithm}\n{self.amz_date}\n{self.scope}\n{self.previous}\n{digest}"
+        if not ecdsa.signature_valid(self.public_key, sts, unpadded):
+            raise errors.SignatureDoesNotMatch()
+        self.previous = unpadded
+
+    def verify_chunk(self, signature: str, data_sha256: str) -> None:
+        """Check one chunk: the string to sign chains the previous signature."""
+        digest = f"{EMPTY_SHA256}\n{data_sha256}"
+        self._check("AWS4-ECDSA-P256-SHA256-PAYLOAD", digest, signature)
+
+    def verify_trailer(self, signature: str, canonical_trailer: bytes) -> None:
+        """Check the trailer: the string to sign hashes the canonical trailing headers."""
+        digest = hashlib.sha256(canonical_trailer).hexdigest()
+        self._check("AWS4-ECDSA-P256-SHA256-TRAILER", digest, signature)
+
+
 @dataclass(frozen=True)
 class Seed:
     """A verified request signature that a signed aws-chunked body chains on."""
 
     algorithm: str  # the Authorization algorithm, e.g. AWS4-HMAC-SHA256
-    key: bytes  # SigV4: the derived signing key
+    key: bytes  # SigV4: the derived signing key (SigV4A: empty)
     amz_date: str
     scope: str
     signature: str
+    public_key: EllipticCurvePublicKey | None = None  # SigV4A: the signer's public key
 
 
 def verifier_for(mode: Mode, seed: Seed | None) -> ChunkVerifier | None:
@@ -129,9 +164,13 @@ def verifier_for(mode: Mode, seed: Seed | None) -> ChunkVerifier | None:
             "Anonymous requests don't support this x-amz-content-sha256 value. Please use "
             "UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER."
         )
-    if mode in (Mode.ECDSA, Mode.ECDSA_TRAILER) or seed.algorithm != "AWS4-HMAC-SHA256":
-        # The seam for SigV4A: an ECDSA verifier (public key from the seed) goes here.
-        raise errors.S3NotImplemented(f"x-amz-content-sha256 {mode.value} is not implemented yet")
+    if mode in (Mode.ECDSA, Mode.ECDSA_TRAILER):
+        if seed.algorithm != ecdsa.ALGORITHM or seed.public_key is None:
+            # ECDSA chunk signatures cannot match an HMAC-signed request's chain.
+            raise errors.SignatureDoesNotMatch()
+        return EcdsaChunkVerifier(seed.public_key, seed.amz_date, seed.scope, seed.signature)
+    if seed.algorithm != "AWS4-HMAC-SHA256":
+        raise errors.SignatureDoesNotMatch()
     return HmacChunkVerifier(seed.key, seed.amz_date, seed.scope, seed.signature)
 
 

@@ -33,6 +33,8 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*")
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+SECURITY_TOKEN_HEADER = "x-amz-security-token"
+SECURITY_TOKEN_PARAM = "X-Amz-Security-Token"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class SignedRequest:
     raw_path: str  # as sent, percent-encoded
     query: Sequence[tuple[str, str]]  # decoded (name, value) pairs in arrival order
     headers: CIMultiDictProxy[str]
+    # The SHA-256 (hex) of a body the edge read before authenticating: IAM and STS clients
+    # sign their form body's hash without sending it as x-amz-content-sha256.
+    body_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Authentication:
     payload_sha256: str | None
     content_sha256: str | None  # the x-amz-content-sha256 value as sent
     seed: Seed | None = None  # what signed aws-chunked bodies chain their signatures on
+    region_set: tuple[str, ...] | None = None  # SigV4A: the regions signed for (not checked)
 
 
 KeyLookup = Callable[[str], AccessKey | None]
@@ -168,10 +174,38 @@ def _check_skew(when: datetime, now: datetime) -> None:
         )
 
 
-def _lookup(keys: KeyLookup, access_key_id: str) -> AccessKey:
+def _security_token(req: SignedRequest) -> str | None:
+    """The session token sent with the request: the header, or a presigned URL's parameter."""
+    token = req.headers.get(SECURITY_TOKEN_HEADER)
+    if token is None:
+        for name, value in req.query:
+            if name == SECURITY_TOKEN_PARAM:
+                return value
+    return token
+
+
+def _lookup(keys: KeyLookup, access_key_id: str, req: SignedRequest, now: datetime) -> AccessKey:
+    """The signer's key, with its session token checked (every signing method goes here).
+
+    Temporary (STS) keys require their token, compared in constant time, and expire; AWS
+    answers a session key sent without its token as an unknown key, and refuses a token sent
+    with a long-term key.
+    """
     key = keys(access_key_id)
     if key is None or not key.active:
         raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key_id)
+    token = _security_token(req)
+    expected = key.session_token_sha256
+    if expected is None:
+        if token is not None:
+            raise errors.InvalidToken(**{"Token-0": token})
+        return key
+    if token is None:
+        raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key_id)
+    if not hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), expected):
+        raise errors.InvalidToken(**{"Token-0": token})
+    if key.expires is not None and now.timestamp() >= key.expires:
+        raise errors.ExpiredToken(**{"Token-0": token})
     return key
 
 
@@ -239,12 +273,22 @@ def _content_sha256(headers: CIMultiDictProxy[str], required: bool) -> str:
     )
 
 
+def _payload(req: SignedRequest, required: bool) -> str:
+    """The payload hash the signature covers: the read body's, else the header's."""
+    if req.body_sha256 is not None:
+        return req.body_sha256
+    return _content_sha256(req.headers, required)
+
+
 def _authenticate_header(
     req: SignedRequest, authorization: str, keys: KeyLookup, now: datetime
 ) -> Authentication:
     algorithm, _, rest = authorization.strip().partition(" ")
     if algorithm == SIGV4A_ALGORITHM:
-        raise errors.S3NotImplemented("SigV4A (AWS4-ECDSA-P256-SHA256) is not implemented yet")
+        # Imported here: sigv4a builds on this module, and SigV4 requests never need it.
+        from mrap.auth import sigv4a
+
+        return sigv4a.authenticate_header(req, rest, keys, now)
     if algorithm != ALGORITHM:
         raise errors.InvalidArgument(
             "Unsupported Authorization Type",
@@ -270,13 +314,13 @@ def _authenticate_header(
             "The authorization header is malformed; Invalid credential date. Date is not the "
             "same as X-Amz-Date."
         )
-    key = _lookup(keys, access_key_id)
+    key = _lookup(keys, access_key_id, req, now)
     _check_skew(when, now)
     signed = fields["SignedHeaders"].split(";")
     if "host" not in signed:
         raise errors.AccessDenied("Host header is not signed")
     _check_unsigned_amz_headers(req.headers, signed)
-    payload = _content_sha256(req.headers, required=True)
+    payload = _payload(req, required=True)
     seed = _verify(req, key, scope_parts, amz_date, req.query, signed, payload, fields["Signature"])
     return Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
@@ -291,7 +335,9 @@ def _authenticate_query(
 ) -> Authentication:
     if params["X-Amz-Algorithm"] != ALGORITHM:
         if params["X-Amz-Algorithm"] == SIGV4A_ALGORITHM:
-            raise errors.S3NotImplemented("SigV4A presigned URLs are not implemented yet")
+            from mrap.auth import sigv4a  # see _authenticate_header
+
+            return sigv4a.authenticate_query(req, params, keys, now)
         raise errors.AuthorizationQueryParametersError(
             'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256" and "AWS4-ECDSA-P256-SHA256"'
         )
@@ -325,13 +371,13 @@ def _authenticate_query(
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Expires must be less than a week (in seconds) that is 604800"
         )
-    key = _lookup(keys, access_key_id)
+    key = _lookup(keys, access_key_id, req, now)
     elapsed = (now - when).total_seconds()
     if elapsed < -MAX_SKEW_SECONDS:
         raise errors.AccessDenied("Request is not valid yet")
     signed = params["X-Amz-SignedHeaders"].split(";")
     _check_unsigned_amz_headers(req.headers, signed)
-    payload = _content_sha256(req.headers, required=False)
+    payload = _payload(req, required=False)
     query = [(k, v) for k, v in req.query if k != "X-Amz-Signature"]
     seed = _verify(
         req,

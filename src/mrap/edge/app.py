@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import secrets
 import time
@@ -19,22 +20,26 @@ from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.http_exceptions import LineTooLong
-from multidict import CIMultiDict, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from mrap import errors
 from mrap.auth import sigv4
-from mrap.auth.principal import Principal
+from mrap.auth.principal import ANONYMOUS, Principal
+from mrap.auth.sigv4a import region_set_allows
 from mrap.control import table as control_table
 from mrap.edge import addressing, query, xml
 from mrap.edge.body import RequestBody
 from mrap.iam import Caller, PolicyDocument
 from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.routing import dataplane
 from mrap.s3 import table
 from mrap.services import Services
 
 _ANONYMOUS = Caller.anonymous()
 _root = functools.lru_cache(maxsize=1024)(Caller.root)
 _TLS_VERSIONS = {"TLSv1.2": "1.2", "TLSv1.3": "1.3"}
+_OP_REQUEST = web.RequestKey("op_request", OpRequest)  # for the usage count after sending
+ROUTED_REGION_HEADER = "x-mrap-routed-region"
 MAX_HEADER_SECTION = 8192
 SMALL_BODY = 64 * 1024
 access_log = logging.getLogger("mrap.access")
@@ -95,6 +100,38 @@ def error_response(
     return web.Response(status=exc.status, body=body, headers=headers)
 
 
+_QUERY_SERVICES = {"iam": addressing.Api.IAM, "sts": addressing.Api.STS}
+
+
+def _signing_service(headers: CIMultiDictProxy[str], raw_query: str) -> str:
+    """The service named in a SigV4 credential scope (`AKID/date/region/SERVICE/aws4_request`)."""
+    authorization = headers.get("authorization", "")
+    start = authorization.find("Credential=")
+    if start >= 0:
+        credential = authorization[start + 11 :].partition(",")[0]
+    elif "X-Amz-Credential=" in raw_query:
+        credential = unquote(raw_query.partition("X-Amz-Credential=")[2].partition("&")[0])
+    else:
+        return ""
+    parts = credential.split("/")
+    return parts[3] if len(parts) == 5 else ""
+
+
+def _check_region_set(
+    auth: sigv4.Authentication, region: str, query_pairs: list[tuple[str, str]]
+) -> None:
+    """A SigV4A signature must have been made for a region set holding the serving region."""
+    if auth.region_set is None or region_set_allows(auth.region_set, region):
+        return
+    message = (
+        f"The region set '{','.join(auth.region_set)}' of the signature does not include "
+        f"the region '{region}' that serves this request."
+    )
+    if any(name == "X-Amz-Algorithm" for name, _ in query_pairs):
+        raise errors.AuthorizationQueryParametersError(message)
+    raise errors.AuthorizationHeaderMalformed(message, Region=region)
+
+
 class Gateway:
     """The request handler of one gateway process."""
 
@@ -102,6 +139,7 @@ class Gateway:
         self.services = services
         self.body_timeout = body_timeout
         self._lookup = services.control.get_access_key
+        self._router = dataplane.Router(services)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Serve one request and log it."""
@@ -122,7 +160,11 @@ class Gateway:
             )
             resource = target.resource
             api = target.api
-            response = await self._serve(request, request_id, target, raw_path, raw_query)
+            if api is addressing.Api.S3 and target.level == "service":
+                # One endpoint for every service, as `--endpoint-url` users expect: IAM and STS
+                # requests to the gateway's own name are told apart by their signing scope.
+                api = _QUERY_SERVICES.get(_signing_service(request.headers, raw_query), api)
+            response = await self._serve(request, request_id, target, api, raw_path, raw_query)
         except errors.S3Error as exc:
             response = error_response(exc, request_id, resource, request.method, api)
             # The rest of the body is not coming: answer, then close without lingering.
@@ -143,14 +185,25 @@ class Gateway:
             request.protocol.force_close()
         elapsed = (time.perf_counter() - started) * 1000
         access_log.info(
-            "%s %s %d %d %.1fms",
+            "%s %s %d %d %.1fms%s",
             request.method,
             request.raw_path,
             response.status,
             response.content_length or 0,
             elapsed,
+            self._record_usage(request, response),
         )
         return response
+
+    def _record_usage(self, request: web.BaseRequest, response: web.StreamResponse) -> str:
+        """Count a request its requester pays for (Requester Pays); the access log's note."""
+        op_request = request.get(_OP_REQUEST)
+        if op_request is None or not op_request.charged_to:
+            return ""
+        sent = 0 if request.method == "HEAD" else response.content_length or 0
+        received = op_request.content_length or 0
+        self.services.usage.record(op_request.charged_to, op_request.bucket, received, sent)
+        return f" charged={op_request.charged_to}"
 
     def unparseable(self, exc: BaseException | None) -> web.Response:
         """The S3 error document for a request whose HTTP head could not be parsed."""
@@ -169,16 +222,22 @@ class Gateway:
         request: web.BaseRequest,
         request_id: str,
         target: addressing.Target,
+        api: addressing.Api,
         raw_path: str,
         raw_query: str,
     ) -> web.StreamResponse:
         if _header_section_size(request) > MAX_HEADER_SECTION:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
-        api = target.api
-        if api is addressing.Api.MRAP or api is addressing.Api.CONSOLE:
+        if api is addressing.Api.CONSOLE:
             raise errors.S3NotImplemented(f"{api.value} is not implemented by this server.")
         query_pairs = parse_query(raw_query)
-        signed = sigv4.SignedRequest(request.method, raw_path, query_pairs, request.headers)
+        # IAM and STS clients sign the hash of their form body without sending it in a
+        # header: the (small) body is read first, so that the signature can be checked.
+        form = await _read_form(request, self.body_timeout) if api in query.NAMESPACES else b""
+        form_sha256 = hashlib.sha256(form).hexdigest() if api in query.NAMESPACES else None
+        signed = sigv4.SignedRequest(
+            request.method, raw_path, query_pairs, request.headers, form_sha256
+        )
         try:
             auth = sigv4.authenticate(signed, self._lookup, datetime.now(UTC))
         except errors.S3Error as exc:
@@ -188,26 +247,37 @@ class Gateway:
         body = RequestBody(request, auth, self.body_timeout)
         params: dict[str, str] = {}
         handler: Handler
-        if api is addressing.Api.S3:
-            headers = request.headers
+        bucket, access_point = target.bucket, None
+        if api is addressing.Api.S3 or api is addressing.Api.MRAP:
             operation = table.resolve(
-                request.method, target.level, (k for k, _ in query_pairs), headers
+                request.method,
+                "object" if target.key else "bucket" if target.alias else target.level,
+                (k for k, _ in query_pairs),
+                request.headers,
             )
             if operation.handler is None:
                 raise table.not_implemented(operation)
             handler, action = operation.handler, operation.action
+            alias = target.alias
+            if not alias and dataplane.is_alias(bucket) and operation.name in dataplane.OPERATIONS:
+                alias = bucket  # the alias as a bucket name (`.mrap` names no bucket)
+            if alias:
+                dataplane.check_operation(operation.name)
+                access_point, routed = self._router.route(alias)
+                bucket = routed.bucket
+                _check_region_set(auth, routed.region, query_pairs)
         elif api is addressing.Api.S3_CONTROL:
             route, params = control_table.resolve(request.method, raw_path, request.headers)
             handler, action = route.handler, route.action
         else:
             if auth.principal.anonymous:
                 raise errors.MissingAuthenticationToken()
-            params = query.params(query_pairs, await body.read_all(query.MAX_BODY))
+            params = query.params(query_pairs, form)
             route = query.route(api, params)
             handler, action = route.handler, route.action
         op_request = OpRequest(
             method=request.method,
-            bucket=target.bucket,
+            bucket=bucket,
             key=target.key,
             query=MultiDictProxy(MultiDict(query_pairs)),
             headers=request.headers,
@@ -222,15 +292,28 @@ class Gateway:
             caller=caller,
             policies=policies,
             tls_version=_TLS_VERSIONS.get(tls.version() or "", "") if tls is not None else "",
+            access_point=access_point,
+            account_public_access_block=self.services.mraps.account_public_access_block,
         )
+        request[_OP_REQUEST] = op_request
         result = await handler(self.services, op_request)
+        if op_request.charged_to:
+            result.headers["x-amz-request-charged"] = "requester"
+        if access_point is not None:
+            # Which region served the request, for debugging (the access log has it too).
+            result.headers[ROUTED_REGION_HEADER] = access_point.region
         return await self._render(request, request_id, result)
 
     def _identity(self, principal: Principal) -> tuple[Caller, tuple[PolicyDocument, ...]]:
         """The policy engine's view of the signer, and its identity policies."""
         if principal.anonymous:
             return _ANONYMOUS, ()
-        return _root(principal.account_id), ()
+        if principal.arn.endswith(":root"):
+            return _root(principal.account_id), ()  # the common case, without a lookup
+        identity = self.services.identities.identity(principal.arn)
+        if identity is None:  # the user or role went away after the key was issued
+            raise errors.InvalidAccessKeyId(AWSAccessKeyId=principal.access_key_id or "")
+        return identity.caller, identity.policies
 
     async def _render(
         self, request: web.BaseRequest, request_id: str, result: OpResponse
@@ -283,6 +366,12 @@ class Gateway:
         finally:
             body.file.close()
         return response
+
+
+async def _read_form(request: web.BaseRequest, timeout: float) -> bytes:
+    """The form body of an IAM or STS request, read before it is authenticated."""
+    unsigned = sigv4.Authentication(ANONYMOUS, None, None)
+    return await RequestBody(request, unsigned, timeout).read_all(query.MAX_BODY)
 
 
 async def _write_file(response: web.StreamResponse, body: FileBody) -> None:

@@ -59,8 +59,10 @@ def route(api: Api, parameters: Mapping[str, str]) -> Route:
 
 def translate(exc: errors.S3Error) -> errors.S3Error:
     """The error IAM and STS send where S3 would send `exc` (authentication failures)."""
-    if isinstance(exc, errors.InvalidAccessKeyId):
+    if isinstance(exc, errors.InvalidAccessKeyId | errors.InvalidToken):
         return errors.InvalidClientTokenId()
+    if isinstance(exc, errors.ExpiredToken):
+        return errors.QueryExpiredToken()
     if isinstance(exc, errors.SignatureDoesNotMatch):
         return errors.SignatureDoesNotMatch(_SIGNATURE_MESSAGE)
     if isinstance(exc, errors.RequestTimeTooSkewed):

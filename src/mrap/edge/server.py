@@ -16,9 +16,13 @@ from typing import Any
 from aiohttp import web
 
 from mrap.config import Settings
+from mrap.control.runner import Runner
+from mrap.edge.addressing import BadHost, is_ip, normalize_host
 from mrap.edge.app import Gateway
 from mrap.edge.proxy import Proxy
 from mrap.edge.tls import Authority
+from mrap.replication.metrics import prometheus_text
+from mrap.replication.worker import replication_worker
 from mrap.services import Services
 
 # The S3 header limit is 8 KiB; aiohttp's parser must accept more so that an oversized
@@ -59,12 +63,39 @@ class _Connection(web.RequestHandler):
         return self._gateway.unparseable(exc)
 
 
+_PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _is_metrics_scrape(request: web.BaseRequest, domain: str) -> bool:
+    """An unsigned `GET /metrics` on the gateway's own root (not a bucket, not a tunnel).
+
+    It shadows only anonymous path-style ListObjects of a bucket named "metrics".
+    """
+    if request.method != "GET" or request.raw_path != "/metrics":
+        return False
+    if "authorization" in request.headers or getattr(request.protocol, "tunnel_host", None):
+        return False
+    try:
+        host = normalize_host(request.host)
+    except BadHost:
+        return False
+    return host == domain or is_ip(host)
+
+
 class _Server(web.Server):
     """aiohttp's low-level server with S3 error documents for malformed HTTP."""
 
-    def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
-        super().__init__(gateway.handle, **kwargs)
+    def __init__(self, gateway: Gateway, services: Services, **kwargs: Any) -> None:
+        super().__init__(self._handle, **kwargs)
         self._gateway = gateway
+        self._services = services
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if _is_metrics_scrape(request, self._services.settings.domain):
+            # On the loop's thread, like every other read of the stores' read connections.
+            text = prometheus_text(self._services)
+            return web.Response(body=text.encode(), headers={"Content-Type": _PROMETHEUS_TYPE})
+        return await self._gateway.handle(request)
 
     def __call__(self) -> web.RequestHandler:
         return self.connection()
@@ -121,7 +152,7 @@ async def _close_connections(server: web.Server, grace: float) -> None:
 async def _serve(settings: Settings, sock: socket.socket) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
-    server = _Server(gateway, access_log=None, **_PARSER_OPTIONS)
+    server = _Server(gateway, services, access_log=None, **_PARSER_OPTIONS)
     proxy = Proxy(server.connection, Authority(settings.data_dir), settings.domain)
     loop = asyncio.get_running_loop()
     # Uploads spend their time in fsync; many concurrent ones let the kernel share journal
@@ -133,9 +164,14 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Finishes asynchronous MRAP operations (this process's and any left by a stopped one).
+    runner = asyncio.create_task(Runner(services).run())
+    replicator = asyncio.create_task(replication_worker(services).run())
     try:
         await stop.wait()
     finally:
+        runner.cancel()
+        replicator.cancel()
         listener.close()
         proxy.close()
         await _close_connections(server, _GRACE_SECONDS)

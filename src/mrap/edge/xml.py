@@ -34,7 +34,8 @@ def _children(parts: list[str], children: XmlChildren) -> None:
         if isinstance(value, list | tuple):
             parts.append(f"<{name}>")
             _children(parts, value)
-            parts.append(f"</{name}>")
+            # A name may carry attributes (`Grantee xsi:type="Group"`); the end tag has none.
+            parts.append(f"</{name.split(' ', 1)[0]}>")
         else:
             parts.append(f"<{name}>{_text(value)}</{name}>")
 

@@ -162,10 +162,13 @@ class PolicyDocument:
         if found is None:
             out: list[tuple[Statement, MatchKind]] = []
             for st in self.statements_for(action):
-                kind = MatchKind.DIRECT if st.principal is None else st.principal.match(caller)
-                if st.not_principal:
+                if st.principal is None:
+                    kind = MatchKind.DIRECT
+                elif st.not_principal:
                     # NotPrincipal applies to everyone it does not name: "*" with exceptions.
-                    kind = MatchKind.DIRECT if kind is MatchKind.NONE else MatchKind.NONE
+                    kind = MatchKind.NONE if st.principal.names(caller) else MatchKind.DIRECT
+                else:
+                    kind = st.principal.match(caller)
                 if kind is not MatchKind.NONE:
                     out.append((st, kind))
             found = tuple(out)

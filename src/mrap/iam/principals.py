@@ -91,6 +91,24 @@ class PrincipalSet:
             return _ACCOUNT
         return _NONE
 
+    def names(self, caller: Caller) -> bool:
+        """Whether a NotPrincipal element exempts `caller`: only by naming the caller itself.
+
+        The IAM User Guide's NotPrincipal examples list the user *and* its account, or the
+        session, its role *and* its account, and say that all principals except that user (or
+        that session) are denied: naming an account exempts only the account itself (its root
+        user), and naming a role does not exempt its sessions.
+        """
+        if self.everyone:
+            return True
+        if caller.type is PrincipalType.ACCOUNT:
+            return caller.account in self.accounts or caller.canonical_id in self.canonical_users
+        if caller.type is PrincipalType.SERVICE:
+            return caller.service in self.services
+        return caller.arn in self.arns or (
+            bool(caller.federated) and caller.federated in self.federated
+        )
+
 
 def _values(raw: Any, kind: str) -> list[str]:
     items = raw if isinstance(raw, list) else [raw]

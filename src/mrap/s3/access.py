@@ -30,6 +30,7 @@ from mrap.iam import (
     restrict_public_buckets_allows,
 )
 from mrap.operation import OpRequest
+from mrap.s3.acl_eval import grants_access
 from mrap.services import Services
 from mrap.storage.base import RegionStore
 from mrap.store.control import BucketRecord
@@ -56,6 +57,7 @@ _VERSION_ACTIONS = {
     "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
 }
 """Actions that S3 authorizes as their *Version form when the request names a versionId."""
+_RESTRICT_PUBLIC_BUCKETS = 3  # position of the flag in a Block Public Access string
 _RESOURCE_DECISIONS = frozenset({DecidedBy.RESOURCE, DecidedBy.IDENTITY_AND_RESOURCE})
 
 
@@ -90,6 +92,14 @@ def flag(record: BucketRecord, index: int) -> bool:
     """One Block Public Access setting of a bucket (0 BlockPublicAcls … 3 RestrictPublicBuckets)."""
     flags = record.public_access_block
     return flags is not None and flags[index] == "1"
+
+
+def blocked(req: OpRequest, record: BucketRecord, index: int) -> bool:
+    """One Block Public Access setting in force for a bucket: its own, or its owner account's."""
+    if flag(record, index):
+        return True
+    account_flags = req.account_public_access_block(record.account_id)
+    return account_flags is not None and account_flags[index] == "1"
 
 
 def _signature_keys(req: OpRequest, now: datetime) -> dict[str, str]:
@@ -176,6 +186,20 @@ def _existing_tag_keys(
     return _tag_keys("s3:ExistingObjectTag", info.tags)
 
 
+def _charge_requester(req: OpRequest, record: BucketRecord) -> None:
+    """Requester Pays: anyone but the owner's account must agree to pay, and is then charged.
+
+    The agreement (`x-amz-request-payer: requester`, a query parameter in presigned URLs) is
+    no permission: the policy check still follows. Anonymous callers cannot pay.
+    """
+    if record.request_payer != "Requester" or req.caller.account == record.account_id:
+        return
+    payer = req.headers.get("x-amz-request-payer") or req.query.get("x-amz-request-payer")
+    if req.principal.anonymous or (payer or "").lower() != "requester":
+        raise errors.AccessDenied()
+    req.charged_to = req.caller.account
+
+
 def authorize(
     req: OpRequest,
     record: BucketRecord,
@@ -192,6 +216,7 @@ def authorize(
     `store` lets conditions on s3:ExistingObjectTag see the object's tags; `extra` adds
     context keys the handler knows (the tags PutObjectTagging asks for).
     """
+    _charge_requester(req, record)
     caller = req.caller
     act = action or req.action
     if action is None and "versionId" in req.query:
@@ -200,10 +225,11 @@ def authorize(
     resource = f"arn:aws:s3:::{record.name}/{name}" if name else f"arn:aws:s3:::{record.name}"
     owner = record.account_id
     policies = req.policies
+    point = req.access_point
     if record.policy is None:
         # The common case: the owner's root may do anything, and without a bucket policy
         # only identity policies can allow anyone else.
-        if caller.is_root and caller.account == owner:
+        if point is None and caller.is_root and caller.account == owner:
             return
         policy, public = None, False
     else:
@@ -211,18 +237,50 @@ def authorize(
     texts = [p.text for p in policies] + ([policy.text] if policy is not None else [])
     if any(_asks_existing_tags(t) for t in texts):
         extra = {**_existing_tag_keys(store, record.name, name, req), **(extra or {})}
-    ctx = request_context(req, caller, act, resource, owner, extra)
-    decision = evaluate(ctx, policies, policy)
-    if (
-        decision.allowed
-        and public
-        and decision.decided_by in _RESOURCE_DECISIONS
-        and flag(record, 3)
-        and not restrict_public_buckets_allows(caller, owner)
-    ):
+    if point is None:
+        ctx = request_context(req, caller, act, resource, owner, extra)
+        decision = evaluate(ctx, policies, policy)
+        restricted = public and _restricts(req, record.public_access_block, owner)
+    else:
+        keys = {"s3:DataAccessPointArn": point.arn, "s3:DataAccessPointAccount": point.account_id}
+        ctx = request_context(req, caller, act, resource, owner, {**keys, **(extra or {})})
+        point_policy, point_public = access_point_policy(point.policy)
+        decision = evaluate(
+            ctx,
+            policies,
+            policy,
+            access_point_policy=point_policy,
+            access_point_arn=f"{point.arn}/object/{name}" if name else point.arn,
+            access_point_account=point.account_id,
+        )
+        # Block Public Access is checked at four levels: the access point, the bucket, and
+        # the accounts owning each; any one of them restricting a public policy cuts access.
+        restricted = (public and _restricts(req, record.public_access_block, owner)) or (
+            point_public and _restricts(req, point.public_access_block, point.account_id)
+        )
+    if decision.allowed and restricted and decision.decided_by in _RESOURCE_DECISIONS:
         raise errors.AccessDenied()  # RestrictPublicBuckets cuts access through a public policy
-    if not decision.allowed:
+    # An ACL grant stands in for a missing resource-side allow (never against a deny).
+    if not decision.allowed and not grants_access(req, record, act, name, store, decision):
         raise errors.AccessDenied(access_denied_message(ctx, decision))
+
+
+def _restricts(req: OpRequest, flags: str | None, owner: str) -> bool:
+    """Whether RestrictPublicBuckets (of the resource or its owner's account) keeps the caller
+    out of a resource whose policy is public."""
+    if restrict_public_buckets_allows(req.caller, owner):
+        return False
+    account_flags = req.account_public_access_block(owner)
+    return any(f is not None and f[_RESTRICT_PUBLIC_BUCKETS] == "1" for f in (flags, account_flags))
+
+
+@lru_cache(maxsize=1024)
+def access_point_policy(text: str | None) -> tuple[PolicyDocument | None, bool]:
+    """An access point's established policy, compiled, and whether it is public."""
+    if text is None:
+        return None, False
+    policy = cached_policy(text, PolicyKind.ACCESS_POINT)
+    return policy, is_public_policy(policy, access_point=True)
 
 
 def find_bucket(services: Services, bucket: str) -> BucketRecord:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from mrap import errors
 from mrap.iam import BUCKET_POLICY_MAX_BYTES, PolicyError, PolicyKind, parse_policy
 from mrap.operation import OpRequest, OpResponse, XmlDoc
-from mrap.s3.access import authorize, bucket_policy, find_bucket, flag
+from mrap.s3.access import authorize, blocked, bucket_policy, find_bucket, flag
 from mrap.services import Services
 from mrap.store.control import BucketRecord
 
@@ -56,7 +56,7 @@ async def put_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
     except PolicyError as exc:
         raise errors.MalformedPolicy(exc.message) from None
     text = data.decode("utf-8")
-    if flag(record, _BLOCK_PUBLIC_POLICY) and bucket_policy(text)[1]:
+    if bucket_policy(text)[1] and blocked(req, record, _BLOCK_PUBLIC_POLICY):
         raise errors.AccessDenied()  # BlockPublicPolicy refuses a public policy
     services.control.set_bucket_policy(record.name, text)
     return OpResponse(status=204)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3.access import authorize, authorize_identity, find_bucket, owned_bucket
+from mrap.s3.acl import acl_for_new_bucket
 from mrap.s3.names import check_bucket_name
+from mrap.s3.ownership import requested_ownership
 from mrap.services import Services
 
 _LEGACY_CONSTRAINTS = {"EU": "eu-west-1", "": "us-east-1"}
@@ -37,7 +39,14 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
         constraint = (doc.findtext("LocationConstraint") or "").strip()
     region = _region_for(services, constraint)
     services.control.ensure_account(req.principal.account_id)
-    services.control.register_bucket(req.bucket, req.principal.account_id, region)
+    ownership = requested_ownership(req)
+    services.control.register_bucket(
+        req.bucket,
+        req.principal.account_id,
+        region,
+        object_ownership=ownership,
+        acl=acl_for_new_bucket(services, req, ownership),
+    )
     try:
         await services.regions[region].create_bucket(req.bucket)
     except BaseException:
@@ -49,6 +58,8 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
 async def delete_bucket(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}: only an empty bucket."""
     record, store = owned_bucket(services, req)
+    if services.mraps.bucket_in_use(record.name):
+        raise errors.BucketHasAccessPointsAttached(BucketName=record.name)
     await store.delete_bucket(record.name)
     services.control.unregister_bucket(record.name)
     return OpResponse(status=204)

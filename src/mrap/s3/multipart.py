@@ -8,8 +8,10 @@ from xml.etree.ElementTree import Element
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.replication.rules import plan
 from mrap.s3 import multipart_checksums
 from mrap.s3.access import find_bucket, owned_bucket
+from mrap.s3.acl import acl_for_new_object
 from mrap.s3.checksums import checksum_elements, header_name, multipart_etag
 from mrap.s3.conditions import precheck_write
 from mrap.s3.metadata import metadata_from
@@ -38,9 +40,10 @@ def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload
 
 async def create_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploads."""
-    _, store = owned_bucket(services, req)
+    record, store = owned_bucket(services, req)
     check_key(req.key)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    info.acl = acl_for_new_object(services, req, record)
     headers = multipart_checksums.choose(req.headers, info)
     upload = await store.create_upload(req.bucket, info)
     doc = XmlDoc(
@@ -122,7 +125,8 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
     info.checksums, info.checksum_type, kept = multipart_checksums.complete(
         req.headers, upload.info, chosen, {n: c for n, _, c in requested}, upload.upload_id
     )
-    version_id = await store.complete_upload(upload, kept, info, condition)
+    replicate = plan(find_bucket(services, req.bucket), req.key, info.tags)
+    version_id = await store.complete_upload(upload, kept, info, condition, replicate)
     doc = XmlDoc(
         "CompleteMultipartUploadResult",
         [

@@ -10,7 +10,10 @@ from urllib.parse import unquote
 
 from mrap import errors
 from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc
+from mrap.replication.rules import plan
+from mrap.routing.dataplane import is_alias
 from mrap.s3.access import owned_bucket
+from mrap.s3.acl import acl_for_new_object
 from mrap.s3.checksums import (
     DEFAULT_ALGORITHM,
     FULL_OBJECT,
@@ -61,10 +64,11 @@ def check_upload_length(req: OpRequest, maximum: int) -> None:
 
 async def put_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}: store a whole object."""
-    _, store = owned_bucket(services, req)
+    record, store = owned_bucket(services, req)
     check_key(req.key)
     check_upload_length(req, MAX_PUT_SIZE)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    info.acl = acl_for_new_object(services, req, record)
     condition = precheck_write(store, req)
     check = body_check(req.headers, default=DEFAULT_ALGORITHM)
     blob = await store.write_blob(check.watch(req.body.chunks()))
@@ -73,7 +77,8 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
         info.checksum_type = FULL_OBJECT
         info.size = blob.size
         info.last_modified = time.time()
-        version_id = await store.put_object(req.bucket, info, blob, condition)
+        replicate = plan(record, req.key, info.tags)
+        version_id = await store.put_object(req.bucket, info, blob, condition, replicate)
     except BaseException:
         store.discard_blob(blob)
         raise
@@ -84,6 +89,8 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
 def _read_headers(req: OpRequest, info: ObjectInfo) -> dict[str, str]:
     headers = object_headers(info)
     headers.update(version_headers(info))
+    if info.replication_status:
+        headers["x-amz-replication-status"] = info.replication_status
     if info.tags:
         headers["x-amz-tagging-count"] = str(len(info.tags))
     if _checksum_mode(req):
@@ -162,8 +169,10 @@ async def delete_object(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}: remove the object, or add a delete marker when versioned;
     with versionId, remove that version for good (no error when it is already gone)."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
-    result = await store.delete_object(req.bucket, req.key, version_id)
+    record, store = owned_bucket(services, req)
+    # Deletes of a version are never replicated; a new delete marker may be.
+    replicate = None if version_id else plan(record, req.key, {}, delete_marker=True)
+    result = await store.delete_object(req.bucket, req.key, version_id, replicate)
     headers = written_headers(result.version_id)
     if result.delete_marker:
         headers["x-amz-delete-marker"] = "true"
@@ -177,6 +186,14 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     if query.startswith("versionId="):
         version = unquote(query[len("versionId=") :])
     bucket, sep, key = unquote(source).lstrip("/").partition("/")
+    # A Multi-Region Access Point (its alias, or its ARN: `arn:aws:s3::ACCOUNT:accesspoint/…`,
+    # no region) may only be the destination of a copy (CopyObject API reference).
+    if is_alias(bucket) or bucket.startswith("arn:aws:s3::"):
+        raise errors.InvalidArgument(
+            "Multi-Region Access Points are supported only as the destination of a copy",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=value,
+        )
     if not bucket or not sep or not key:
         raise errors.InvalidArgument(
             "Invalid copy source object key",
@@ -215,8 +232,10 @@ def open_copy_source(
 
 async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key} with x-amz-copy-source: copy an object, across regions too."""
-    _, dest = owned_bucket(services, req)
+    record, dest = owned_bucket(services, req)
     check_key(req.key)
+    # A copy gets the ACL its own headers ask for (the default without), never the source's.
+    acl = acl_for_new_object(services, req, record)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
     directive = _directive(req, "x-amz-metadata-directive", "metadata")
     tag_directive = _directive(req, "x-amz-tagging-directive", "tagging")
@@ -240,6 +259,7 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
         else:
             info = replace(src_info, key=req.key, parts_count=0, version_id=None)
         info.tags = dict(src_info.tags)
+        info.acl = acl
         if tag_directive == "REPLACE":
             info.tags = tags_from_header(req.headers.get("x-amz-tagging", ""))
         check = BodyCheck()
@@ -250,7 +270,8 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
         info.checksum_type = FULL_OBJECT
         info.size = blob.size
         info.last_modified = time.time()
-        version_id = await dest.put_object(req.bucket, info, blob, condition)
+        replicate = plan(record, req.key, info.tags)
+        version_id = await dest.put_object(req.bucket, info, blob, condition, replicate)
     except BaseException:
         dest.discard_blob(blob)
         raise

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from mrap import errors
 from mrap.operation import Handler, Level
+from mrap.replication import config as replication
 from mrap.s3 import (
+    acl,
     attributes,
     bucket_policy,
     buckets,
@@ -23,6 +25,8 @@ from mrap.s3 import (
     multipart_copy,
     multipart_list,
     objects,
+    ownership,
+    request_payment,
     tagging,
     versioning,
 )
@@ -68,25 +72,20 @@ def _op(
 
 # Bucket sub-resources we do not implement yet: (query marker, Get/Put/Delete name stem).
 _UNIMPLEMENTED_BUCKET = (
-    ("acl", "BucketAcl", "GP"),
     ("cors", "BucketCors", "GPD"),
     ("lifecycle", "BucketLifecycleConfiguration", "GPD"),
     ("encryption", "BucketEncryption", "GPD"),
-    ("replication", "BucketReplication", "GPD"),
     ("website", "BucketWebsite", "GPD"),
     ("logging", "BucketLogging", "GP"),
     ("notification", "BucketNotificationConfiguration", "GP"),
-    ("requestPayment", "BucketRequestPayment", "GP"),
     ("accelerate", "BucketAccelerateConfiguration", "GP"),
     ("object-lock", "ObjectLockConfiguration", "GP"),
-    ("ownershipControls", "BucketOwnershipControls", "GPD"),
     ("analytics", "BucketAnalyticsConfiguration", "GPD"),
     ("metrics", "BucketMetricsConfiguration", "GPD"),
     ("inventory", "BucketInventoryConfiguration", "GPD"),
     ("intelligent-tiering", "BucketIntelligentTieringConfiguration", "GPD"),
 )
 _UNIMPLEMENTED_OBJECT = (
-    ("acl", "ObjectAcl", "GP"),
     ("legal-hold", "ObjectLegalHold", "GP"),
     ("retention", "ObjectRetention", "GP"),
     ("torrent", "ObjectTorrent", "G"),
@@ -182,6 +181,70 @@ OPERATIONS: tuple[Operation, ...] = (
         bucket_policy.delete_public_access_block,
         "s3:PutBucketPublicAccessBlock",
     ),
+    _op(
+        "GetBucketRequestPayment",
+        "GET",
+        "bucket",
+        "requestPayment",
+        request_payment.get_bucket_request_payment,
+    ),
+    _op(
+        "PutBucketRequestPayment",
+        "PUT",
+        "bucket",
+        "requestPayment",
+        request_payment.put_bucket_request_payment,
+    ),
+    _op("GetBucketAcl", "GET", "bucket", "acl", acl.get_bucket_acl),
+    _op("PutBucketAcl", "PUT", "bucket", "acl", acl.put_bucket_acl),
+    _op(
+        "GetBucketOwnershipControls",
+        "GET",
+        "bucket",
+        "ownershipControls",
+        ownership.get_bucket_ownership_controls,
+    ),
+    _op(
+        "PutBucketOwnershipControls",
+        "PUT",
+        "bucket",
+        "ownershipControls",
+        ownership.put_bucket_ownership_controls,
+    ),
+    # IAM has no s3:DeleteBucketOwnershipControls: removing the setting is putting it.
+    _op(
+        "DeleteBucketOwnershipControls",
+        "DELETE",
+        "bucket",
+        "ownershipControls",
+        ownership.delete_bucket_ownership_controls,
+        "s3:PutBucketOwnershipControls",
+    ),
+    _op(
+        "GetBucketReplication",
+        "GET",
+        "bucket",
+        "replication",
+        replication.get_bucket_replication,
+        "s3:GetReplicationConfiguration",
+    ),
+    _op(
+        "PutBucketReplication",
+        "PUT",
+        "bucket",
+        "replication",
+        replication.put_bucket_replication,
+        "s3:PutReplicationConfiguration",
+    ),
+    # IAM has no s3:DeleteReplicationConfiguration: removing it is putting it.
+    _op(
+        "DeleteBucketReplication",
+        "DELETE",
+        "bucket",
+        "replication",
+        replication.delete_bucket_replication,
+        "s3:PutReplicationConfiguration",
+    ),
     *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
     _op("GetObject", "GET", "object", "", objects.get_object),
     _op(
@@ -247,6 +310,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("DeleteObjectTagging", "DELETE", "object", "tagging", tagging.delete_object_tagging),
     _op("RestoreObject", "POST", "object", "restore"),
     _op("SelectObjectContent", "POST", "object", "select select-type", None, "s3:GetObject"),
+    _op("GetObjectAcl", "GET", "object", "acl", acl.get_object_acl),
+    _op("PutObjectAcl", "PUT", "object", "acl", acl.put_object_acl),
     *_unimplemented("object", _UNIMPLEMENTED_OBJECT),
 )
 

@@ -11,11 +11,13 @@ from multidict import CIMultiDictProxy
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.replication.rules import plan
 from mrap.s3.access import authorize, find_bucket, owned_bucket, request_tag_keys
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import check_version_id, existing_version, not_found, version_headers
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, RegionStore
+from mrap.store.control import BucketRecord
 
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50
@@ -114,9 +116,18 @@ def _tagging_doc(tags: dict[str, str]) -> XmlDoc:
 
 
 async def _set_object_tags(
-    store: RegionStore, req: OpRequest, tags: dict[str, str], version_id: str | None
+    record: BucketRecord,
+    store: RegionStore,
+    req: OpRequest,
+    tags: dict[str, str],
+    version_id: str | None,
 ) -> dict[str, str]:
-    info = await store.set_object_tags(req.bucket, req.key, version_id, tags)
+    # A tag change replicates like the version it changes; on a replica, only back to
+    # the buckets whose rules sync replica modifications.
+    current = store.head_object(req.bucket, req.key, version_id)
+    replica = current is not None and current.replication_status == "REPLICA"
+    replicate = plan(record, req.key, tags, replica_change=replica)
+    info = await store.set_object_tags(req.bucket, req.key, version_id, tags, replicate)
     if info is None or info.delete_marker:
         raise not_found(req.method, req.key, version_id, info)
     return version_headers(info)
@@ -131,7 +142,7 @@ async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     tags = _tags_from_xml(doc, MAX_OBJECT_TAGS, "Object")
     # Authorized once the body is read: policies may condition on the tags it asks for.
     authorize(req, record, store=store, extra=request_tag_keys(tags))
-    return OpResponse(headers=await _set_object_tags(store, req, tags, version_id))
+    return OpResponse(headers=await _set_object_tags(record, store, req, tags, version_id))
 
 
 async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
@@ -145,8 +156,8 @@ async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
 async def delete_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}?tagging: remove the tags of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
-    headers = await _set_object_tags(store, req, {}, version_id)
+    record, store = owned_bucket(services, req)
+    headers = await _set_object_tags(record, store, req, {}, version_id)
     return OpResponse(status=204, headers=headers)
 
 

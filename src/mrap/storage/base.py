@@ -33,6 +33,12 @@ class ObjectInfo:
     # None while the bucket has never had versioning: responses then carry no version id.
     version_id: str | None = None
     delete_marker: bool = False
+    # The version's ACL (owner and grants) as mrap.s3.acl_model stores it; None: the
+    # default, full control to the bucket owner.
+    acl: str | None = None
+    # x-amz-replication-status: PENDING, COMPLETED or FAILED on a source, REPLICA on a
+    # replica, "" on a version that no replication rule selected.
+    replication_status: str = ""
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -88,6 +94,45 @@ class Versioning:
 
     status: str = ""
     mfa_delete: str = ""
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """Where a write must be replicated: the destination buckets its rules chose."""
+
+    destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplicationTask:
+    """One version to copy to one destination bucket, as claimed from a region's queue."""
+
+    id: int
+    bucket: str
+    key: str
+    version_id: str
+    destination: str
+    kind: str  # "object", "marker" (a delete marker) or "tags" (a tag change)
+    size: int
+    enqueued: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ReplicationFigures:
+    """Replication of one (source bucket, destination bucket) pair in a region: what waits,
+    and what was done (by every process)."""
+
+    bucket: str
+    destination: str
+    pending_operations: int = 0
+    pending_bytes: int = 0
+    failed_operations: int = 0  # tasks that gave up (their versions show FAILED)
+    operations: int = 0  # copies done
+    bytes: int = 0
+    failures: int = 0  # failed attempts
+    last_latency: float = 0.0  # seconds from the write to its copy, for the last copy
+    latencies: tuple[float, ...] = ()  # of the last copies, sorted
 
 
 @dataclass(frozen=True)
@@ -161,6 +206,9 @@ class RegionStore(Protocol):
     def close(self) -> None:
         """Release files, connections and threads."""
 
+    def healthy(self) -> bool:
+        """Whether the store can serve requests now (cheap: routing asks every second)."""
+
     async def create_bucket(self, bucket: str) -> None:
         """Create an empty bucket."""
 
@@ -179,11 +227,13 @@ class RegionStore(Protocol):
         info: ObjectInfo,
         blob: Blob,
         condition: WriteCondition | None = None,
+        replicate: Replicate | None = None,
     ) -> str | None:
         """Make a blob the current object of a key, atomically; return its version id.
 
         A `condition` that no longer holds when the write commits raises
         ConditionalRequestConflict (callers check it first, to answer 412 early).
+        `replicate`: the version's replication tasks, queued in the same transaction.
         """
 
     def head_object(
@@ -203,9 +253,16 @@ class RegionStore(Protocol):
         """Like head_object, plus an open file of the bytes (None for a delete marker)."""
 
     async def delete_object(
-        self, bucket: str, key: str, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        replicate: Replicate | None = None,
     ) -> DeleteResult:
-        """Delete the key (a delete marker when versioned), or remove one version for good."""
+        """Delete the key (a delete marker when versioned), or remove one version for good.
+
+        `replicate`: where a new delete marker replicates (removals never do).
+        """
 
     def list_objects(
         self, bucket: str, *, prefix: str, delimiter: str, after: str, limit: int
@@ -231,13 +288,25 @@ class RegionStore(Protocol):
         """Change the bucket's versioning configuration."""
 
     async def set_object_tags(
-        self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        tags: dict[str, str],
+        replicate: Replicate | None = None,
     ) -> ObjectInfo | None:
-        """Replace the tags of a version (the latest without `version_id`).
+        """Replace the tags of a version (the latest without `version_id`); `replicate`:
+        where the change replicates.
 
         Returns the version as it now is; a delete marker comes back unchanged, None when
         there is no such version.
         """
+
+    async def set_object_acl(
+        self, bucket: str, key: str, version_id: str | None, acl: str | None
+    ) -> ObjectInfo | None:
+        """Replace the ACL of a version (the latest without `version_id`); like
+        set_object_tags, the version as it now is, a delete marker unchanged, or None."""
 
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
         """The bucket's tags, None when it has none."""
@@ -276,8 +345,35 @@ class RegionStore(Protocol):
         parts: Sequence[PartInfo],
         info: ObjectInfo,
         condition: WriteCondition | None = None,
+        replicate: Replicate | None = None,
     ) -> str | None:
         """Assemble the listed parts into the object and end the upload; its version id."""
 
     async def abort_upload(self, upload: Upload) -> None:
         """End an upload and free its parts."""
+
+    async def claim_replication(self, limit: int, lease: float) -> list[ReplicationTask]:
+        """Take up to `limit` due replication tasks for `lease` seconds, atomically."""
+
+    async def replication_succeeded(self, task: ReplicationTask) -> None:
+        """A task's copy is done."""
+
+    async def replication_failed(self, task: ReplicationTask, error: str) -> None:
+        """A task can never succeed."""
+
+    async def replication_retry(self, task: ReplicationTask, at: float, error: str) -> None:
+        """A task failed for now; try again at `at`."""
+
+    async def defer_replication(self, destination: str, until: float) -> None:
+        """Hold the tasks for a destination whose region is down until `until`."""
+
+    def replication_figures(self) -> list[ReplicationFigures]:
+        """Replication work waiting and done, per source bucket and destination."""
+
+    async def write_replica(self, bucket: str, info: ObjectInfo, blob: Blob | None) -> None:
+        """Store a replica version (None: a delete marker) with its source's id and time."""
+
+    async def replica_tags(
+        self, bucket: str, key: str, version_id: str, tags: dict[str, str]
+    ) -> bool:
+        """Give a replica version its source's current tags; False if it is not there yet."""

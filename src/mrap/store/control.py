@@ -37,6 +37,17 @@ CREATE TABLE IF NOT EXISTS buckets (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS buckets_by_account ON buckets(account_id, name);
+CREATE TABLE IF NOT EXISTS session_keys (
+    access_key_id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    principal_arn TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL,
+    expires REAL NOT NULL,
+    source_identity TEXT,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_keys_by_expiry ON session_keys(expires);
 """
 
 # Columns added after the first release: (table, column, declaration). Data directories made
@@ -44,12 +55,21 @@ CREATE INDEX IF NOT EXISTS buckets_by_account ON buckets(account_id, name);
 _ADDED_COLUMNS = (
     ("buckets", "policy", "TEXT"),
     ("buckets", "public_access_block", "TEXT"),
+    ("buckets", "object_ownership", "TEXT"),
+    ("buckets", "acl", "TEXT"),
+    ("buckets", "request_payer", "TEXT"),
+    ("buckets", "replication", "TEXT"),
 )
 
-_BUCKET_COLUMNS = "name, account_id, region, created, policy, public_access_block"
+_BUCKET_COLUMNS = (
+    "name, account_id, region, created, policy, public_access_block, object_ownership, acl,"
+    " request_payer, replication"
+)
 
 DEFAULT_PUBLIC_ACCESS_BLOCK = "1111"
 """New buckets block all public access (AWS's default since April 2023)."""
+DEFAULT_OBJECT_OWNERSHIP = "BucketOwnerEnforced"
+"""New buckets have ACLs disabled (AWS's default since April 2023)."""
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
@@ -72,6 +92,16 @@ class AccessKey:
     account_id: str
     principal_arn: str
     active: bool
+    # Temporary credentials (STS) only: the SHA-256 (hex) of the session token the requests
+    # must carry, when the credentials expire (epoch seconds), and the session's source identity.
+    session_token_sha256: str | None = None
+    expires: float | None = None
+    source_identity: str | None = None
+
+    @property
+    def temporary(self) -> bool:
+        """True for STS session credentials."""
+        return self.session_token_sha256 is not None
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,12 @@ class BucketRecord:
     # Block Public Access: four "0"/"1" flags in the order BlockPublicAcls, IgnorePublicAcls,
     # BlockPublicPolicy, RestrictPublicBuckets; None when the bucket has no configuration.
     public_access_block: str | None = None
+    # Object Ownership (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); None when
+    # the bucket has no ownership controls, which S3 treats as ObjectWriter.
+    object_ownership: str | None = None
+    acl: str | None = None  # the bucket ACL as stored by mrap.s3.acl_model; None: private
+    request_payer: str | None = None  # "Requester" for a Requester Pays bucket; None: owner
+    replication: str | None = None  # the replication configuration (mrap.replication.model JSON)
 
 
 class AccountExists(ValueError):
@@ -127,6 +163,10 @@ class ControlStore:
     def close(self) -> None:
         """Close the database connection."""
         self._conn.close()
+
+    def shared_connection(self) -> tuple[sqlite3.Connection, threading.Lock]:
+        """The connection and its write lock, for repositories whose tables share this file."""
+        return self._conn, self._write_lock
 
     # accounts and keys
 
@@ -203,13 +243,48 @@ class ControlStore:
         return AccessKey(access_key_id, secret, account_id, principal_arn, True)
 
     def get_access_key(self, access_key_id: str) -> AccessKey | None:
-        """Look a credential up by its access key id."""
+        """Look a credential up by its access key id: long-term keys and STS sessions alike."""
         row = self._conn.execute(
-            "SELECT access_key_id, secret, account_id, principal_arn, status = 'Active'"
-            " FROM access_keys WHERE access_key_id = ?",
+            "SELECT access_key_id, secret, account_id, principal_arn, status = 'Active',"
+            " NULL, NULL, NULL FROM access_keys WHERE access_key_id = ?1"
+            " UNION ALL SELECT access_key_id, secret, account_id, principal_arn, 1,"
+            " token_sha256, expires, source_identity FROM session_keys WHERE access_key_id = ?1",
             (access_key_id,),
         ).fetchone()
-        return AccessKey(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return AccessKey(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:]) if row else None
+
+    def add_session_key(self, key: AccessKey, purge_before: float) -> None:
+        """Store STS session credentials (`key` with its token hash and expiry).
+
+        Sessions that expired before `purge_before` are deleted in the same transaction, so
+        the table holds only live sessions and recently expired ones (which still answer
+        `ExpiredToken` rather than an unknown key).
+        """
+        if key.session_token_sha256 is None or key.expires is None:
+            raise ValueError("a session key needs a token hash and an expiry")
+        with self._write_lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM session_keys WHERE expires < ?", (purge_before,))
+                self._conn.execute(
+                    "INSERT INTO session_keys(access_key_id, secret, account_id, principal_arn,"
+                    " token_sha256, expires, source_identity, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key.access_key_id,
+                        key.secret,
+                        key.account_id,
+                        key.principal_arn,
+                        key.session_token_sha256,
+                        key.expires,
+                        key.source_identity,
+                        time.time(),
+                    ),
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def keys_of(self, principal_arn: str) -> list[AccessKey]:
         """Every access key of a principal, oldest first."""
@@ -220,24 +295,67 @@ class ControlStore:
         ).fetchall()
         return [AccessKey(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
+    def set_access_key_status(self, access_key_id: str, principal_arn: str, active: bool) -> bool:
+        """Activate or deactivate a principal's long-term key; False when it has no such key."""
+        with self._write_lock:
+            changed = self._conn.execute(
+                "UPDATE access_keys SET status = ? WHERE access_key_id = ? AND principal_arn = ?",
+                ("Active" if active else "Inactive", access_key_id, principal_arn),
+            ).rowcount
+        return bool(changed)
+
+    def delete_access_key(self, access_key_id: str, principal_arn: str) -> bool:
+        """Delete a principal's long-term key; False when it has no such key."""
+        with self._write_lock:
+            gone = self._conn.execute(
+                "DELETE FROM access_keys WHERE access_key_id = ? AND principal_arn = ?",
+                (access_key_id, principal_arn),
+            ).rowcount
+        return bool(gone)
+
     # bucket namespace
 
-    def register_bucket(self, name: str, account_id: str, region: str) -> BucketRecord:
+    def register_bucket(
+        self,
+        name: str,
+        account_id: str,
+        region: str,
+        *,
+        object_ownership: str | None = DEFAULT_OBJECT_OWNERSHIP,
+        acl: str | None = None,
+    ) -> BucketRecord:
         """Claim a bucket name for an account in a region, or explain who has it."""
         created = time.time()
         with self._write_lock:
             try:
                 self._conn.execute(
-                    "INSERT INTO buckets(name, account_id, region, created, public_access_block)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (name, account_id, region, created, DEFAULT_PUBLIC_ACCESS_BLOCK),
+                    "INSERT INTO buckets(name, account_id, region, created, public_access_block,"
+                    " object_ownership, acl) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        name,
+                        account_id,
+                        region,
+                        created,
+                        DEFAULT_PUBLIC_ACCESS_BLOCK,
+                        object_ownership,
+                        acl,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 existing = self.get_bucket(name)
                 if existing is not None and existing.account_id == account_id:
                     raise errors.BucketAlreadyOwnedByYou(BucketName=name) from None
                 raise errors.BucketAlreadyExists(BucketName=name) from None
-        return BucketRecord(name, account_id, region, created, None, DEFAULT_PUBLIC_ACCESS_BLOCK)
+        return BucketRecord(
+            name,
+            account_id,
+            region,
+            created,
+            None,
+            DEFAULT_PUBLIC_ACCESS_BLOCK,
+            object_ownership,
+            acl,
+        )
 
     def unregister_bucket(self, name: str) -> None:
         """Release a bucket name."""
@@ -274,3 +392,25 @@ class ControlStore:
             self._conn.execute(
                 "UPDATE buckets SET public_access_block = ? WHERE name = ?", (flags, name)
             )
+
+    def set_object_ownership(self, name: str, ownership: str | None) -> None:
+        """Store (or with None remove) a bucket's Object Ownership setting."""
+        with self._write_lock:
+            self._conn.execute(
+                "UPDATE buckets SET object_ownership = ? WHERE name = ?", (ownership, name)
+            )
+
+    def set_bucket_acl(self, name: str, acl: str | None) -> None:
+        """Store a bucket's ACL (None: the default, full control to the owner)."""
+        with self._write_lock:
+            self._conn.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
+
+    def set_request_payer(self, name: str, payer: str | None) -> None:
+        """Store who pays for a bucket's requests: "Requester", or None for the owner."""
+        with self._write_lock:
+            self._conn.execute("UPDATE buckets SET request_payer = ? WHERE name = ?", (payer, name))
+
+    def set_bucket_replication(self, name: str, config: str | None) -> None:
+        """Store (or with None remove) a bucket's replication configuration, validated."""
+        with self._write_lock:
+            self._conn.execute("UPDATE buckets SET replication = ? WHERE name = ?", (config, name))

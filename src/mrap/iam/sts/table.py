@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from mrap.iam.sts.assume_role import assume_role
+from mrap.iam.sts.caller import get_caller_identity
+from mrap.iam.sts.namespace import STS_NAMESPACE
+from mrap.iam.sts.session_token import get_session_token
 from mrap.operation import Route
 
-STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+__all__ = ["OPERATIONS", "STS_NAMESPACE"]
 
-OPERATIONS: dict[str, Route] = {}
+OPERATIONS: dict[str, Route] = {
+    "AssumeRole": Route("AssumeRole", assume_role, "sts:AssumeRole"),
+    "GetCallerIdentity": Route("GetCallerIdentity", get_caller_identity, "sts:GetCallerIdentity"),
+    "GetSessionToken": Route("GetSessionToken", get_session_token, "sts:GetSessionToken"),
+}

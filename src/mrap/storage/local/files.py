@@ -54,6 +54,14 @@ class LocalFiles:
         self._writer.close()
         self._read.close()
 
+    def healthy(self) -> bool:
+        """Whether the region answers: its database reads, its writer runs, its data is there."""
+        try:
+            self._read.execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return self._writer.alive and self._data.is_dir()
+
     # housekeeping
 
     def sweep(self) -> int:

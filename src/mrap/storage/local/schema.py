@@ -73,6 +73,44 @@ CREATE TABLE IF NOT EXISTS parts (
     checksums TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
+-- Replication tasks, written in the transaction of the write they copy: one row per version
+-- and destination bucket, deleted when the copy is done. A worker claims a row by setting
+-- `claimed_until`; a claim that outlives a crashed worker expires and the row is retried.
+CREATE TABLE IF NOT EXISTS replication_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    version_id TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    enqueued REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try REAL NOT NULL DEFAULT 0,
+    claimed_until REAL NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS replication_due ON replication_queue(next_try, claimed_until);
+CREATE INDEX IF NOT EXISTS replication_by_version
+    ON replication_queue(bucket, key, version_id);
+-- What replication did per (source bucket, destination bucket), kept by every process that
+-- copies: counters, and the latencies of the last copies in a ring of slots.
+CREATE TABLE IF NOT EXISTS replication_stats (
+    bucket TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    operations INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_latency REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket, destination)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS replication_latency (
+    bucket TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    latency REAL NOT NULL,
+    PRIMARY KEY (bucket, destination, slot)
+) WITHOUT ROWID;
 """
 
 # Columns added since the first schema; databases made before them gain them at start.
@@ -121,6 +159,10 @@ def meta_json(info: ObjectInfo) -> str:
         fields["checksum_type"] = info.checksum_type
     if info.tags:
         fields["tags"] = info.tags
+    if info.acl:
+        fields["acl"] = info.acl
+    if info.replication_status:
+        fields["replication_status"] = info.replication_status
     return json.dumps(fields, separators=(",", ":"))
 
 

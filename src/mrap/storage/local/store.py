@@ -20,12 +20,15 @@ from mrap.storage.base import (
     ListPage,
     ObjectInfo,
     PartInfo,
+    Replicate,
+    ReplicationFigures,
+    ReplicationTask,
     VersionEntry,
     Versioning,
     VersionPage,
     WriteCondition,
 )
-from mrap.storage.local import listing, object_parts, versions
+from mrap.storage.local import listing, object_parts, replication, versions
 from mrap.storage.local.files import SMALL_BLOB, TEMPORARY_PREFIX, iter_file
 from mrap.storage.local.uploads import LocalUploads
 
@@ -77,11 +80,12 @@ class LocalRegionStore(LocalUploads):
         info: ObjectInfo,
         blob: Blob,
         condition: WriteCondition | None = None,
+        replicate: Replicate | None = None,
     ) -> str | None:
         """Make a blob the latest version of `info.key`; return its version id."""
 
         def make_txn(name: str) -> Callable[[sqlite3.Connection], tuple[str | None, list[str]]]:
-            return lambda conn: versions.put(conn, bucket, info, name, condition)
+            return lambda conn: versions.put(conn, bucket, info, name, condition, replicate)
 
         version_id, freed = await self._commit(make_txn, blob)
         if freed:
@@ -126,11 +130,15 @@ class LocalRegionStore(LocalUploads):
         raise errors.InternalError()
 
     async def delete_object(
-        self, bucket: str, key: str, version_id: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        replicate: Replicate | None = None,
     ) -> DeleteResult:
         """Delete a key (a delete marker when versioned), or remove one version for good."""
         result, freed = await self._writer.run(
-            lambda conn: versions.delete(conn, bucket, key, version_id)
+            lambda conn: versions.delete(conn, bucket, key, version_id, replicate)
         )
         await self._remove(freed)
         return result
@@ -205,11 +213,24 @@ class LocalRegionStore(LocalUploads):
         await self._writer.run(lambda conn: versions.set_versioning(conn, bucket, versioning))
 
     async def set_object_tags(
-        self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        tags: dict[str, str],
+        replicate: Replicate | None = None,
     ) -> ObjectInfo | None:
         """Replace the tags of a version; see RegionStore.set_object_tags."""
         return await self._writer.run(
-            lambda conn: versions.set_tags(conn, bucket, key, version_id, tags)
+            lambda conn: versions.set_tags(conn, bucket, key, version_id, tags, replicate)
+        )
+
+    async def set_object_acl(
+        self, bucket: str, key: str, version_id: str | None, acl: str | None
+    ) -> ObjectInfo | None:
+        """Replace the ACL of a version; see RegionStore.set_object_acl."""
+        return await self._writer.run(
+            lambda conn: versions.set_acl(conn, bucket, key, version_id, acl)
         )
 
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
@@ -228,3 +249,53 @@ class LocalRegionStore(LocalUploads):
             conn.execute("UPDATE buckets SET tags = ? WHERE name = ?", (value, bucket))
 
         await self._writer.run(txn)
+
+    # replication
+
+    async def claim_replication(self, limit: int, lease: float) -> list[ReplicationTask]:
+        """Take up to `limit` due replication tasks for `lease` seconds (atomically, so
+        workers in other processes do not take them too)."""
+        # Most polls find nothing: look on the read connection before taking the write lock.
+        if not replication.any_due(self._read):
+            return []
+        return await self._writer.run(lambda conn: replication.claim(conn, limit, lease))
+
+    async def replication_succeeded(self, task: ReplicationTask) -> None:
+        """A task's copy is done; the source version's status follows."""
+        await self._writer.run(lambda conn: replication.succeed(conn, task, time.time()))
+
+    async def replication_failed(self, task: ReplicationTask, error: str) -> None:
+        """A task can never succeed: its version shows FAILED."""
+        await self._writer.run(lambda conn: replication.fail(conn, task, error))
+
+    async def replication_retry(self, task: ReplicationTask, at: float, error: str) -> None:
+        """A task failed for now; try it again at `at` (epoch seconds)."""
+        await self._writer.run(lambda conn: replication.retry(conn, task, at, error))
+
+    async def defer_replication(self, destination: str, until: float) -> None:
+        """Hold the tasks for a destination whose region is down until `until`."""
+        await self._writer.run(lambda conn: replication.defer(conn, destination, until))
+
+    def replication_figures(self) -> list[ReplicationFigures]:
+        """Replication work waiting and done, per source bucket and destination."""
+        return replication.figures(self._read)
+
+    async def write_replica(self, bucket: str, info: ObjectInfo, blob: Blob | None) -> None:
+        """Store a replica: `info` with its source's version id and last-modified time, the
+        bytes in `blob` (None for a delete marker). Idempotent."""
+        if blob is None:
+            await self._writer.run(lambda conn: replication.write_replica(conn, bucket, info, None))
+            return
+
+        def make_txn(name: str) -> Callable[[sqlite3.Connection], list[str]]:
+            return lambda conn: replication.write_replica(conn, bucket, info, name)
+
+        await self._remove(await self._commit(make_txn, blob))
+
+    async def replica_tags(
+        self, bucket: str, key: str, version_id: str, tags: dict[str, str]
+    ) -> bool:
+        """Give a replica version its source's current tags; False if it is not there yet."""
+        return await self._writer.run(
+            lambda conn: replication.replica_tags(conn, bucket, key, version_id, tags)
+        )

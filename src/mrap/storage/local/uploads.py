@@ -14,6 +14,7 @@ from mrap.storage.base import (
     Blob,
     ObjectInfo,
     PartInfo,
+    Replicate,
     Upload,
     UploadEntry,
     UploadPage,
@@ -152,6 +153,7 @@ class LocalUploads(LocalFiles):
         parts: Sequence[PartInfo],
         info: ObjectInfo,
         condition: WriteCondition | None = None,
+        replicate: Replicate | None = None,
     ) -> str | None:
         """Concatenate the parts into one data file (one copy, in the kernel), then commit."""
         numbers = [p.number for p in parts]
@@ -175,7 +177,7 @@ class LocalUploads(LocalFiles):
             ).fetchone():
                 raise errors.NoSuchUpload(UploadId=upload.upload_id)
             # versions.put forgets the parts of the object it replaces.
-            version_id, freed = versions.put(conn, upload.bucket, info, name, condition)
+            version_id, freed = versions.put(conn, upload.bucket, info, name, condition, replicate)
             object_parts.record(conn, name, parts)
             freed += [
                 r[0]

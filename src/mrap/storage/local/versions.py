@@ -24,10 +24,11 @@ from mrap.storage.base import (
     NULL_VERSION,
     DeleteResult,
     ObjectInfo,
+    Replicate,
     Versioning,
     WriteCondition,
 )
-from mrap.storage.local import object_parts
+from mrap.storage.local import object_parts, replication
 from mrap.storage.local.schema import OBJECT_COLUMNS, VERSION_COLUMNS, meta_json, row_info
 
 ENABLED = "Enabled"
@@ -106,10 +107,13 @@ def put(
     info: ObjectInfo,
     file: str,
     condition: WriteCondition | None,
+    replicate: Replicate | None = None,
 ) -> tuple[str | None, list[str]]:
     """Record a new latest version of `info.key` stored in `file`.
 
     Returns its version id (None in a bucket that never had versioning) and freed files.
+    With `replicate` (and versioning enabled) the version's replication tasks are queued in
+    the same transaction.
     """
     status = bucket_versioning(conn, bucket)
     key = info.key.encode()
@@ -132,21 +136,43 @@ def put(
             freed += _retire_current(conn, bucket, key, current, status)
         if status == SUSPENDED:
             freed += _drop_null_version(conn, bucket, key)
+    replicated = replicate is not None and replicate.destinations and status == ENABLED
+    info.replication_status = replication.PENDING if replicated else ""
     meta = meta_json(info)
     conn.execute(
         "INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, file, meta,"
         " version_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (bucket, key, info.size, info.etag, info.last_modified, file, meta, version_id, seq),
     )
+    if replicated:
+        assert replicate is not None
+        replication.enqueue(conn, bucket, info.key, version_id, replicate, "object", info.size)
     object_parts.forget(conn, freed)
     return (version_id if status else None), freed
 
 
 def delete(
-    conn: sqlite3.Connection, bucket: str, key_text: str, version_id: str | None
+    conn: sqlite3.Connection,
+    bucket: str,
+    key_text: str,
+    version_id: str | None,
+    replicate: Replicate | None = None,
 ) -> tuple[DeleteResult, list[str]]:
-    """DeleteObject: a delete marker (or removal, unversioned), or a version's removal."""
+    """DeleteObject: a delete marker (or removal, unversioned), or a version's removal.
+
+    With `replicate`, a new delete marker (never the removal of a version) is queued for
+    replication in the same transaction.
+    """
     result, freed = _delete(conn, bucket, key_text, version_id)
+    marker = result.version_id
+    if (
+        replicate
+        and version_id is None
+        and result.delete_marker
+        and marker not in (None, NULL_VERSION)
+    ):
+        assert marker is not None
+        replication.enqueue(conn, bucket, key_text, marker, replicate, "marker", 0)
     object_parts.forget(conn, freed)
     return result, freed
 
@@ -260,19 +286,49 @@ def set_tags(
     key: str,
     version_id: str | None,
     tags: dict[str, str],
+    replicate: Replicate | None = None,
 ) -> ObjectInfo | None:
-    """Replace the tags of one version in place (tags are not a new version)."""
+    """Replace the tags of one version in place (tags are not a new version); with
+    `replicate`, queue the change for the version's replicas in the same transaction."""
     bucket_versioning(conn, bucket)  # NoSuchBucket
     found = find(conn, bucket, key, version_id)
     if found is None or found[0].delete_marker:
         return found[0] if found else None
     info = found[0]
     info.tags = dict(tags)
-    where: tuple[Any, ...] = (bucket, key.encode(), info.version_id or NULL_VERSION)
-    if tags:
-        change, params = "json_set(meta, '$.tags', json(?))", (json.dumps(tags), *where)
+    _set_meta_field(conn, bucket, info, "tags", tags or None)
+    if replicate and replicate.destinations and info.version_id not in (None, NULL_VERSION):
+        assert info.version_id is not None
+        if info.replication_status != replication.REPLICA:
+            info.replication_status = replication.PENDING
+            _set_meta_field(conn, bucket, info, "replication_status", replication.PENDING)
+        replication.enqueue(conn, bucket, key, info.version_id, replicate, "tags", 0)
+    return info
+
+
+def set_acl(
+    conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None, acl: str | None
+) -> ObjectInfo | None:
+    """Replace the ACL of one version in place (an ACL is not a new version)."""
+    bucket_versioning(conn, bucket)  # NoSuchBucket
+    found = find(conn, bucket, key, version_id)
+    if found is None or found[0].delete_marker:
+        return found[0] if found else None
+    info = found[0]
+    info.acl = acl
+    _set_meta_field(conn, bucket, info, "acl", acl)
+    return info
+
+
+def _set_meta_field(
+    conn: sqlite3.Connection, bucket: str, info: ObjectInfo, name: str, value: object
+) -> None:
+    """Set (None: remove) one field of a version's metadata column."""
+    where: tuple[Any, ...] = (bucket, info.key.encode(), info.version_id or NULL_VERSION)
+    if value is not None:
+        change, params = f"json_set(meta, '$.{name}', json(?))", (json.dumps(value), *where)
     else:
-        change, params = "json_remove(meta, '$.tags')", where
+        change, params = f"json_remove(meta, '$.{name}')", where
     for table in ("objects", "versions"):
         updated = conn.execute(
             f"UPDATE {table} SET meta = {change} WHERE bucket = ? AND key = ? AND version_id = ?",
@@ -280,7 +336,6 @@ def set_tags(
         )
         if updated.rowcount:
             break
-    return info
 
 
 def set_versioning(conn: sqlite3.Connection, bucket: str, versioning: Versioning) -> None:

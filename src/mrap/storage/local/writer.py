@@ -100,6 +100,11 @@ class BatchWriter:
         result: T = await asyncio.wrap_future(job.future)
         return result
 
+    @property
+    def alive(self) -> bool:
+        """Whether both threads are running (a crashed one means writes never complete)."""
+        return all(thread.is_alive() for thread in self._threads)
+
     def close(self) -> None:
         """Finish queued work and stop the threads."""
         self._incoming.put(None)

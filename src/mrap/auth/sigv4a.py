@@ -1,0 +1,203 @@
+"""SigV4A (`AWS4-ECDSA-P256-SHA256`) authentication, header and presigned-query forms.
+
+SigV4A is SigV4 with an ECDSA P-256 signature: the canonical request is built by sigv4's
+helpers, under the same rules (raw path, skew, signed headers, payload modes, key lookup),
+but the credential scope has no region; the regions a signature is good for travel in the
+signed `X-Amz-Region-Set`. ECDSA signatures are randomized, so each one is verified with the
+public key derived from the secret instead of being recomputed.
+
+The region set is parsed here and handed on in `Authentication.region_set`; whoever knows
+which region serves the request checks it with `region_set_allows`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+
+from mrap import errors
+from mrap.auth import ecdsa, sigv4
+from mrap.auth.chunked import Seed
+from mrap.auth.principal import Principal
+from mrap.store.control import AccessKey
+
+ALGORITHM = ecdsa.ALGORITHM
+REGION_SET_HEADER = "x-amz-region-set"
+REGION_SET_PARAM = "X-Amz-Region-Set"
+# A region name, or a pattern in which `*` stands for any run of characters (`*`, `us-*`).
+_REGION_MEMBER = re.compile(r"[a-z0-9*-]+")
+
+RegionSet = tuple[str, ...]
+
+
+def parse_region_set(value: str) -> RegionSet | None:
+    """The members of a comma-separated region set, or None if it is malformed."""
+    members = tuple(member.strip() for member in value.split(","))
+    if all(_REGION_MEMBER.fullmatch(member) for member in members):
+        return members
+    return None
+
+
+def region_set_allows(region_set: RegionSet, region: str) -> bool:
+    """Whether a signature for `region_set` may be used in `region` (`*` matches any run)."""
+    return any(fnmatchcase(region, member) for member in region_set)
+
+
+def _parse_credential(value: str, malformed: type[errors.S3Error]) -> tuple[str, str, str]:
+    """(access key id, date, service) of `<AKID>/<YYYYMMDD>/<service>/aws4_request`."""
+    parts = value.split("/")
+    if len(parts) != 4 or parts[3] != "aws4_request" or not parts[0]:
+        raise malformed(
+            "The authorization header is malformed; the Credential is mal-formed; "
+            'expecting "<YOUR-AKID>/YYYYMMDD/SERVICE/aws4_request".'
+        )
+    return parts[0], parts[1], parts[2]
+
+
+def _verify(
+    req: sigv4.SignedRequest,
+    key: AccessKey,
+    amz_date: str,
+    scope: str,
+    query: Sequence[tuple[str, str]],
+    signed: Sequence[str],
+    payload: str,
+    signature: str,
+) -> Seed:
+    public_key = ecdsa.public_key(key.access_key_id, key.secret)
+    for path in sigv4.candidate_paths(req.raw_path):
+        creq = sigv4.canonical_request(req, path, query, signed, payload)
+        sts = sigv4.string_to_sign(ALGORITHM, amz_date, scope, creq)
+        if ecdsa.signature_valid(public_key, sts, signature):
+            return Seed(ALGORITHM, b"", amz_date, scope, signature, public_key)
+    raise errors.SignatureDoesNotMatch(
+        AWSAccessKeyId=key.access_key_id, StringToSign=sts, CanonicalRequest=creq
+    )
+
+
+def _result(
+    key: AccessKey, payload: str, seed: Seed, region_set: RegionSet
+) -> sigv4.Authentication:
+    return sigv4.Authentication(
+        Principal(key.account_id, key.principal_arn, key.access_key_id),
+        payload if sigv4._HEX64.fullmatch(payload) else None,
+        payload,
+        seed,
+        region_set,
+    )
+
+
+def authenticate_header(
+    req: sigv4.SignedRequest, fields_text: str, keys: sigv4.KeyLookup, now: datetime
+) -> sigv4.Authentication:
+    """Authenticate `Authorization: AWS4-ECDSA-P256-SHA256 <fields_text>`."""
+    fields: dict[str, str] = {}
+    for item in fields_text.split(","):
+        name, sep, value = item.strip().partition("=")
+        if sep:
+            fields[name] = value
+    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
+        raise errors.AuthorizationHeaderMalformed(
+            "The authorization header is malformed; the authorization header requires three "
+            "components: Credential, SignedHeaders, and Signature."
+        )
+    access_key_id, date, service = _parse_credential(
+        fields["Credential"], errors.AuthorizationHeaderMalformed
+    )
+    amz_date, when = sigv4._request_time(req.headers)
+    if date != amz_date[:8]:
+        raise errors.AuthorizationHeaderMalformed(
+            "The authorization header is malformed; Invalid credential date. Date is not the "
+            "same as X-Amz-Date."
+        )
+    values = req.headers.getall(REGION_SET_HEADER, [])
+    region_set = parse_region_set(",".join(values)) if values else None
+    if region_set is None:
+        raise errors.AuthorizationHeaderMalformed(
+            "The authorization header is malformed; SigV4a requires a valid X-Amz-Region-Set "
+            "header: a comma-separated list of regions."
+        )
+    key = sigv4._lookup(keys, access_key_id, req, now)
+    sigv4._check_skew(when, now)
+    signed = fields["SignedHeaders"].split(";")
+    if "host" not in signed:
+        raise errors.AccessDenied("Host header is not signed")
+    sigv4._check_unsigned_amz_headers(req.headers, signed)
+    payload = sigv4._content_sha256(req.headers, required=True)
+    scope = f"{date}/{service}/aws4_request"
+    seed = _verify(req, key, amz_date, scope, req.query, signed, payload, fields["Signature"])
+    return _result(key, payload, seed, region_set)
+
+
+def _expires(params: Mapping[str, str]) -> int:
+    try:
+        expires = int(params["X-Amz-Expires"])
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
+    if expires < 0:
+        raise errors.AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
+    if expires > sigv4.MAX_EXPIRES_SECONDS:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+        )
+    return expires
+
+
+def authenticate_query(
+    req: sigv4.SignedRequest, params: Mapping[str, str], keys: sigv4.KeyLookup, now: datetime
+) -> sigv4.Authentication:
+    """Authenticate a presigned URL with `X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256`."""
+    required = (
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+    )
+    if any(name not in params for name in required):
+        raise errors.AuthorizationQueryParametersError(
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+            "X-Amz-Expires parameters."
+        )
+    access_key_id, date, service = _parse_credential(
+        params["X-Amz-Credential"], errors.AuthorizationQueryParametersError
+    )
+    amz_date = params["X-Amz-Date"]
+    try:
+        when = sigv4.parse_amz_date(amz_date)
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+        ) from None
+    expires = _expires(params)
+    region_set = parse_region_set(params.get(REGION_SET_PARAM, ""))
+    if region_set is None:
+        raise errors.AuthorizationQueryParametersError(
+            "Query-string authentication with SigV4a requires a valid X-Amz-Region-Set "
+            "parameter: a comma-separated list of regions."
+        )
+    key = sigv4._lookup(keys, access_key_id, req, now)
+    elapsed = (now - when).total_seconds()
+    if elapsed < -sigv4.MAX_SKEW_SECONDS:
+        raise errors.AccessDenied("Request is not valid yet")
+    signed = params["X-Amz-SignedHeaders"].split(";")
+    if "host" not in signed:
+        raise errors.AccessDenied("Host header is not signed")
+    sigv4._check_unsigned_amz_headers(req.headers, signed)
+    payload = sigv4._content_sha256(req.headers, required=False)
+    query = [(k, v) for k, v in req.query if k != "X-Amz-Signature"]
+    scope = f"{date}/{service}/aws4_request"
+    seed = _verify(req, key, amz_date, scope, query, signed, payload, params["X-Amz-Signature"])
+    if elapsed > expires:
+        raise errors.AccessDenied(
+            "Request has expired",
+            **{"X-Amz-Expires": str(expires)},
+            Expires=datetime.fromtimestamp(when.timestamp() + expires, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    return _result(key, payload, seed, region_set)

@@ -1,0 +1,1 @@
+"""Replication: bucket replication configuration, the durable queue's workers, statuses."""

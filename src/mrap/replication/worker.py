@@ -1,0 +1,154 @@
+"""Replication workers: copy queued versions from their region store to the destinations.
+
+Each gateway process runs one `ReplicationWorker`. Tasks are claimed atomically with a lease,
+so workers of several processes never copy the same task at once, and a task claimed by a
+process that died is taken again once its lease runs out. Copies are idempotent (a replica
+that already exists is left alone), so a copy repeated after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import replace
+
+from mrap.replication.model import ReplicationConfig
+from mrap.replication.permissions import denial
+from mrap.routing.health import Health
+from mrap.services import Services
+from mrap.storage.base import ObjectInfo, RegionStore, ReplicationTask
+from mrap.storage.local.files import iter_file
+from mrap.store.regions import RegionMarks
+
+log = logging.getLogger(__name__)
+
+BATCH = 64  # tasks claimed at a time per region
+LEASE = 15.0  # seconds a claim holds before another worker may take the task
+IDLE = 0.05  # seconds between polls of empty queues
+DOWN_RETRY = 1.0  # seconds a destination whose region is down is left alone
+MAX_ATTEMPTS = 10  # failed attempts (a down region costs none) before a task gives up
+MAX_BACKOFF = 60.0
+
+
+class PermanentFailure(Exception):
+    """A copy that retrying cannot fix (the destination is gone or unversioned)."""
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number `attempts + 1`: exponential, jittered, capped."""
+    return float(min(MAX_BACKOFF, 0.25 * 2**attempts) * random.uniform(0.5, 1.0))
+
+
+class ReplicationWorker:
+    """Drains the replication queues of every region store of this process."""
+
+    def __init__(self, services: Services, health: Health) -> None:
+        self._services = services
+        self._health = health
+
+    async def run(self) -> None:
+        """Copy forever (until cancelled)."""
+        while True:
+            try:
+                busy = await self.step()
+            except Exception:  # a broken pass must not stop replication for good
+                log.exception("replication pass failed")
+                busy = False
+            if not busy:
+                await asyncio.sleep(IDLE)
+
+    async def step(self) -> bool:
+        """One pass over the regions' queues; whether there was anything to do."""
+        busy = False
+        for region, store in self._services.regions.items():
+            if not self._health.healthy(region):
+                continue  # its queue waits; nothing written there is lost
+            tasks = await store.claim_replication(BATCH, LEASE)
+            if tasks:
+                busy = True
+                down: set[str] = set()
+                await asyncio.gather(*(self._handle(store, t, down) for t in tasks))
+        return busy
+
+    async def _handle(self, source: RegionStore, task: ReplicationTask, down: set[str]) -> None:
+        record = self._services.control.get_bucket(task.destination)
+        try:
+            if record is None:
+                raise PermanentFailure(f"destination bucket {task.destination} does not exist")
+            self._check_role(task, record.account_id)
+            if not self._health.healthy(record.region):
+                if task.destination not in down:
+                    down.add(task.destination)
+                    await source.defer_replication(task.destination, time.time() + DOWN_RETRY)
+                return
+            destination = self._services.regions[record.region]
+            if destination.get_versioning(task.destination).status != "Enabled":
+                raise PermanentFailure(f"versioning is not enabled on {task.destination}")
+            await self._copy(source, destination, task)
+        except PermanentFailure as exc:
+            await source.replication_failed(task, str(exc))
+            return
+        except Exception as exc:
+            if task.attempts + 1 >= MAX_ATTEMPTS:
+                await source.replication_failed(task, repr(exc))
+            else:
+                at = time.time() + backoff(task.attempts)
+                await source.replication_retry(task, at, repr(exc))
+            return
+        await source.replication_succeeded(task)
+
+    def _check_role(self, task: ReplicationTask, destination_account: str) -> None:
+        """PermanentFailure unless the source's configuration names a role allowed to copy."""
+        source = self._services.control.get_bucket(task.bucket)
+        if source is None or source.replication is None:
+            raise PermanentFailure(f"{task.bucket} has no replication configuration any more")
+        role = ReplicationConfig.from_json(source.replication).role
+        refused = denial(self._services, role, task, source.account_id, destination_account)
+        if refused is not None:
+            raise PermanentFailure(refused)
+
+    async def _copy(
+        self, source: RegionStore, destination: RegionStore, task: ReplicationTask
+    ) -> None:
+        if task.kind == "object":
+            await _copy_object(source, destination, task)
+        elif task.kind == "marker":
+            found = source.head_object(task.bucket, task.key, task.version_id)
+            if found is not None:  # a marker removed since needs no replica
+                marker = ObjectInfo(
+                    task.key, 0, "", found.last_modified, version_id=task.version_id
+                )
+                await destination.write_replica(task.destination, marker, None)
+        else:
+            found = source.head_object(task.bucket, task.key, task.version_id)
+            if found is not None and not await destination.replica_tags(
+                task.destination, task.key, task.version_id, found.tags
+            ):
+                # The version itself has not arrived yet: its copy will carry the tags,
+                # but do this again in case it was read before the change.
+                raise RuntimeError("replica not there yet")
+
+
+async def _copy_object(
+    source: RegionStore, destination: RegionStore, task: ReplicationTask
+) -> None:
+    """Copy a version's bytes and metadata, keeping its version id and last-modified time."""
+    opened = source.open_object(task.bucket, task.key, task.version_id)
+    if opened is None:
+        return  # the version was deleted (by version id) before it could be copied
+    info, fh = opened
+    if fh is None:
+        return
+    with contextlib.closing(fh):
+        blob = await destination.write_blob(iter_file(fh, 0, info.size))
+    replica = replace(info, tags=dict(info.tags), version_id=task.version_id)
+    await destination.write_replica(task.destination, replica, blob)  # frees blob on failure
+
+
+def replication_worker(services: Services) -> ReplicationWorker:
+    """The worker of a gateway process, seeing regions marked down as routing does."""
+    marks = RegionMarks(*services.control.shared_connection())
+    return ReplicationWorker(services, Health(services.regions, marks.marked_down))

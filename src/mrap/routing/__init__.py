@@ -1,0 +1,1 @@
+"""Choosing the regional bucket that serves a Multi-Region Access Point request."""

@@ -1,0 +1,312 @@
+"""The replication queue of a region database, and replica writes.
+
+Queue rows are inserted by the write transactions of `versions` (so a write and its
+replication task commit together) and consumed by the workers of `mrap.replication.worker`.
+A replica keeps its source's version id and last-modified time; a key's versions are kept
+ordered by (last-modified, version id) so that every region agrees which one is latest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import replace
+
+from mrap import errors
+from mrap.storage.base import ObjectInfo, Replicate, ReplicationFigures, ReplicationTask
+from mrap.storage.local.schema import meta_json
+
+PENDING = "PENDING"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+REPLICA = "REPLICA"
+# A task that gave up keeps its row (for FAILED accounting) with this far-future next_try.
+_GAVE_UP = float("inf")
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    bucket: str,
+    key: str,
+    version_id: str,
+    replicate: Replicate,
+    kind: str,
+    size: int,
+) -> None:
+    """Queue one task per destination for a version just written in this transaction."""
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO replication_queue(bucket, key, version_id, destination, kind, size,"
+        " enqueued) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(bucket, key.encode(), version_id, d, kind, size, now) for d in replicate.destinations],
+    )
+
+
+def any_due(conn: sqlite3.Connection) -> bool:
+    """Whether some task could be claimed now."""
+    now = time.time()
+    return (
+        conn.execute(
+            "SELECT 1 FROM replication_queue WHERE next_try <= ? AND claimed_until <= ? LIMIT 1",
+            (now, now),
+        ).fetchone()
+        is not None
+    )
+
+
+def claim(conn: sqlite3.Connection, limit: int, lease: float) -> list[ReplicationTask]:
+    """Take up to `limit` due tasks for `lease` seconds; no other worker gets them meanwhile."""
+    now = time.time()
+    rows = conn.execute(
+        "UPDATE replication_queue SET claimed_until = ?1 + ?2 WHERE id IN ("
+        " SELECT id FROM replication_queue WHERE next_try <= ?1 AND claimed_until <= ?1"
+        " ORDER BY id LIMIT ?3)"
+        " RETURNING id, bucket, key, version_id, destination, kind, size, enqueued, attempts",
+        (now, lease, limit),
+    ).fetchall()
+    return sorted(
+        (ReplicationTask(r[0], r[1], r[2].decode(), *r[3:]) for r in rows), key=lambda t: t.id
+    )
+
+
+def _set_status(conn: sqlite3.Connection, task: ReplicationTask, status: str) -> None:
+    for table in ("objects", "versions"):
+        conn.execute(
+            f"UPDATE {table} SET meta = json_set(meta, '$.replication_status', ?)"
+            " WHERE bucket = ? AND key = ? AND version_id = ? AND meta != '{}'"
+            " AND json_extract(meta, '$.replication_status') IS NOT 'REPLICA'",
+            (status, task.bucket, task.key.encode(), task.version_id),
+        )
+
+
+def _settle(conn: sqlite3.Connection, task: ReplicationTask) -> None:
+    """Once no task of a version is left running: COMPLETED, or FAILED if one gave up."""
+    left = conn.execute(
+        "SELECT count(*), sum(next_try = ?) FROM replication_queue"
+        " WHERE bucket = ? AND key = ? AND version_id = ?",
+        (_GAVE_UP, task.bucket, task.key.encode(), task.version_id),
+    ).fetchone()
+    total, failed = left[0], left[1] or 0
+    if failed:
+        _set_status(conn, task, FAILED)
+    elif not total:
+        _set_status(conn, task, COMPLETED)
+
+
+_LATENCY_SLOTS = 8192  # latencies kept per pair for the percentiles
+
+
+def _count(conn: sqlite3.Connection, task: ReplicationTask, done: bool, now: float) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO replication_stats(bucket, destination) VALUES (?, ?)",
+        (task.bucket, task.destination),
+    )
+    if not done:
+        conn.execute(
+            "UPDATE replication_stats SET failures = failures + 1"
+            " WHERE bucket = ? AND destination = ?",
+            (task.bucket, task.destination),
+        )
+        return
+    latency = max(0.0, now - task.enqueued)
+    operations = conn.execute(
+        "UPDATE replication_stats SET operations = operations + 1, bytes = bytes + ?,"
+        " last_latency = ? WHERE bucket = ? AND destination = ? RETURNING operations",
+        (task.size, latency, task.bucket, task.destination),
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT OR REPLACE INTO replication_latency(bucket, destination, slot, latency)"
+        " VALUES (?, ?, ?, ?)",
+        (task.bucket, task.destination, operations % _LATENCY_SLOTS, latency),
+    )
+
+
+def succeed(conn: sqlite3.Connection, task: ReplicationTask, now: float) -> None:
+    """The copy is done: drop the task, count it, and settle the version's status."""
+    conn.execute("DELETE FROM replication_queue WHERE id = ?", (task.id,))
+    _count(conn, task, True, now)
+    _settle(conn, task)
+
+
+def fail(conn: sqlite3.Connection, task: ReplicationTask, error: str) -> None:
+    """The copy can never succeed: keep the task as given up; the version shows FAILED."""
+    conn.execute(
+        "UPDATE replication_queue SET next_try = ?, claimed_until = 0, last_error = ?,"
+        " attempts = attempts + 1 WHERE id = ?",
+        (_GAVE_UP, error, task.id),
+    )
+    _count(conn, task, False, 0.0)
+    _settle(conn, task)
+
+
+def retry(conn: sqlite3.Connection, task: ReplicationTask, at: float, error: str) -> None:
+    """The copy failed for now: release the task until `at`."""
+    conn.execute(
+        "UPDATE replication_queue SET next_try = ?, claimed_until = 0, last_error = ?,"
+        " attempts = attempts + 1 WHERE id = ?",
+        (at, error, task.id),
+    )
+    _count(conn, task, False, 0.0)
+
+
+def defer(conn: sqlite3.Connection, destination: str, until: float) -> None:
+    """Hold every waiting task for `destination` until `until` (its region is down); this
+    costs no attempt."""
+    conn.execute(
+        "UPDATE replication_queue SET next_try = ?1, claimed_until = 0"
+        " WHERE destination = ?2 AND next_try < ?1",
+        (until, destination),
+    )
+
+
+def figures(conn: sqlite3.Connection) -> list[ReplicationFigures]:
+    """Replication waiting and done, per source bucket and destination."""
+    found: dict[tuple[str, str], ReplicationFigures] = {}
+    for row in conn.execute(
+        "SELECT bucket, destination, sum(next_try != ?1), sum(CASE WHEN next_try != ?1"
+        " THEN size ELSE 0 END), sum(next_try = ?1) FROM replication_queue"
+        " GROUP BY bucket, destination",
+        (_GAVE_UP,),
+    ):
+        found[(row[0], row[1])] = ReplicationFigures(*row)
+    for row in conn.execute(
+        "SELECT bucket, destination, operations, bytes, failures, last_latency"
+        " FROM replication_stats"
+    ):
+        latencies = tuple(
+            r[0]
+            for r in conn.execute(
+                "SELECT latency FROM replication_latency WHERE bucket = ? AND destination = ?"
+                " ORDER BY latency",
+                (row[0], row[1]),
+            )
+        )
+        pending = found.get((row[0], row[1]), ReplicationFigures(row[0], row[1]))
+        found[(row[0], row[1])] = replace(
+            pending,
+            operations=row[2],
+            bytes=row[3],
+            failures=row[4],
+            last_latency=row[5],
+            latencies=latencies,
+        )
+    return [found[k] for k in sorted(found)]
+
+
+_PARKED = -(2**40)  # temporary seqs while a key's versions are renumbered
+_INCOMING = -(2**41)
+
+
+def _reorder(conn: sqlite3.Connection, bucket: str, key: bytes) -> None:
+    """Number a key's versions by (last-modified, version id), the newest current.
+
+    Every region applies the same order, so concurrent writes of one key converge on the
+    same latest version everywhere.
+    """
+    # Park the current object among the versions, move every seq out of the way, number
+    # them in order, then bring the newest back if it is an object (a delete marker as
+    # newest leaves the key without a current object).
+    conn.execute(
+        "INSERT INTO versions(bucket, key, seq, version_id, marker, size, etag, last_modified,"
+        " file, meta) SELECT bucket, key, ?, version_id, 0, size, etag, last_modified,"
+        " file, meta FROM objects WHERE bucket = ? AND key = ?",
+        (_PARKED, bucket, key),
+    )
+    conn.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+    rows = conn.execute(
+        "SELECT seq, last_modified, version_id FROM versions WHERE bucket = ? AND key = ?",
+        (bucket, key),
+    ).fetchall()
+    for index, (seq, _, _) in enumerate(rows):
+        conn.execute(
+            "UPDATE versions SET seq = ? WHERE bucket = ? AND key = ? AND seq = ?",
+            (-1 - index, bucket, key, seq),
+        )
+    order = sorted((float(r[1]), str(r[2])) for r in rows)
+    for seq, (_, version_id) in enumerate(order, start=1):
+        conn.execute(
+            "UPDATE versions SET seq = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+            (seq, bucket, key, version_id),
+        )
+    newest = conn.execute(
+        "SELECT seq, marker FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+        (bucket, key),
+    ).fetchone()
+    if newest is None or newest[1]:
+        return
+    conn.execute(
+        "INSERT INTO objects(bucket, key, size, etag, last_modified, file, meta, version_id, seq)"
+        " SELECT bucket, key, size, etag, last_modified, file, meta, version_id, seq"
+        " FROM versions WHERE bucket = ? AND key = ? AND seq = ?",
+        (bucket, key, newest[0]),
+    )
+    conn.execute(
+        "DELETE FROM versions WHERE bucket = ? AND key = ? AND seq = ?", (bucket, key, newest[0])
+    )
+
+
+def _has_version(conn: sqlite3.Connection, bucket: str, key: bytes, version_id: str) -> bool:
+    return any(
+        conn.execute(
+            f"SELECT 1 FROM {table} WHERE bucket = ? AND key = ? AND version_id = ?",
+            (bucket, key, version_id),
+        ).fetchone()
+        for table in ("objects", "versions")
+    )
+
+
+def write_replica(
+    conn: sqlite3.Connection, bucket: str, info: ObjectInfo, file: str | None
+) -> list[str]:
+    """Record a replica version (`file` None: a delete marker) with the source's id and time.
+
+    Writing a version that is already there changes nothing (a retried copy); the unused
+    file is returned to be removed.
+    """
+    if conn.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone() is None:
+        raise errors.NoSuchBucket(BucketName=bucket)
+    key = info.key.encode()
+    assert info.version_id is not None
+    if _has_version(conn, bucket, key, info.version_id):
+        return [file] if file else []
+    if file is None:
+        conn.execute(
+            "INSERT INTO versions(bucket, key, seq, version_id, marker, size, etag,"
+            " last_modified, file, meta) VALUES (?, ?, ?, ?, 1, 0, '', ?, NULL, '{}')",
+            (bucket, key, _INCOMING, info.version_id, info.last_modified),
+        )
+    else:
+        info.replication_status = REPLICA
+        conn.execute(
+            "INSERT INTO versions(bucket, key, seq, version_id, marker, size, etag,"
+            " last_modified, file, meta) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            (
+                bucket,
+                key,
+                _INCOMING,
+                info.version_id,
+                info.size,
+                info.etag,
+                info.last_modified,
+                file,
+                meta_json(info),
+            ),
+        )
+    _reorder(conn, bucket, key)
+    return []
+
+
+def replica_tags(
+    conn: sqlite3.Connection, bucket: str, key: str, version_id: str, tags: dict[str, str]
+) -> bool:
+    """Give a replica version the tags its source now has; False if it is not there yet."""
+    value = "json_set(meta, '$.tags', json(?))" if tags else "json_remove(meta, '$.tags')"
+    params = ((json.dumps(tags),) if tags else ()) + (bucket, key.encode(), version_id)
+    changed = 0
+    for table in ("objects", "versions"):
+        changed += conn.execute(
+            f"UPDATE {table} SET meta = {value} WHERE bucket = ? AND key = ? AND version_id = ?",
+            params,
+        ).rowcount
+    return bool(changed)
