@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,3 +243,45 @@ def test_aws_cli_seed_examples(gateway: Gateway, tmp_path: Path, point: Point) -
     )
     with opener.open(url, timeout=30) as response:
         assert response.read() == b"Hello S3!"
+
+
+def fetch(gateway: Gateway, url: str, data: bytes | None = None) -> tuple[int, bytes]:
+    """A plain HTTPS request (no AWS library) through the gateway as proxy: (status, body)."""
+    env = mrap_env(gateway)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"https": env["HTTPS_PROXY"]}),
+        urllib.request.HTTPSHandler(
+            context=ssl.create_default_context(cafile=env["AWS_CA_BUNDLE"])
+        ),
+    )
+    request = urllib.request.Request(url, data=data, method="PUT" if data is not None else "GET")
+    try:
+        with opener.open(request, timeout=30) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_presigned_urls_work_with_a_plain_client_until_they_expire(
+    proxied: None, gateway: Gateway, s3: BaseClient, point: Point
+) -> None:
+    client = boto3.Session().client("s3")
+    params = {"Bucket": point.arn, "Key": "shared.txt"}
+    put_url = client.generate_presigned_url("put_object", Params=params, ExpiresIn=600)
+    assert fetch(gateway, put_url, b"uploaded by URL")[0] == 200
+    assert s3.get_object(Bucket=point.east, Key="shared.txt")["Body"].read() == b"uploaded by URL"
+    get_url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=600)
+    assert fetch(gateway, get_url) == (200, b"uploaded by URL")
+    short = client.generate_presigned_url("get_object", Params=params, ExpiresIn=1)
+    time.sleep(2.1)  # the URL's lifetime, not a timing assertion on the server
+    status, answer = fetch(gateway, short)
+    assert status == 403 and b"Request has expired" in answer
+
+
+def test_failover_through_the_arn(proxied: None, s3: BaseClient, point: Point) -> None:
+    client = boto3.Session().client("s3")
+    client.put_object(Bucket=point.arn, Key="written-east", Body=b"1")
+    point.dials(**{point.east: 0, point.west: 100})
+    client.put_object(Bucket=point.arn, Key="written-west", Body=b"2")
+    assert keys(s3, point.east) == ["written-east"]
+    assert keys(s3, point.west) == ["written-west"]
