@@ -8,14 +8,12 @@ aws CLI (SigV4A to `{alias}.accesspoint.s3-global.amazonaws.com`).
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from botocore.exceptions import ClientError
 from conftest import Gateway
 from test_accounts import error_of
 from test_mrap_control import ACCOUNT, control, create, make_bucket, wait
-from test_proxy import aws, mrap_env
+from test_proxy import aws, mrap_env, use_mrap_env
 
 ROUTED = "x-mrap-routed-region"
 
@@ -95,18 +93,9 @@ def point(gateway: Gateway, s3: BaseClient) -> Point:
 
 
 @pytest.fixture
-def proxied(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def proxied(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the `mrap env` variables in the environment, as after `eval "$(mrap env)"`."""
-    for name in list(os.environ):
-        if name.startswith("AWS_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    empty = tmp_path / "boto-empty-config"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    for name, value in mrap_env(gateway).items():
-        monkeypatch.setenv(name, value)
-    yield
+    use_mrap_env(gateway, tmp_path, monkeypatch)
 
 
 def routed(response: dict[str, Any]) -> str:

@@ -71,9 +71,9 @@ def aws(gateway: Gateway, tmp_path: Path, *args: str, check: bool = True) -> str
     return done.stdout + done.stderr
 
 
-@pytest.fixture
-def proxied_s3(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BaseClient:
-    """`boto3.Session().client('s3')` with only the `mrap env` variables set."""
+def use_mrap_env(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave only the `mrap env` variables in the environment, as `eval "$(mrap env)"` does
+    in a shell with nothing else set up."""
     for name in list(os.environ):
         if name.startswith("AWS_") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
@@ -83,6 +83,12 @@ def proxied_s3(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
     for name, value in mrap_env(gateway).items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def proxied_s3(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BaseClient:
+    """`boto3.Session().client('s3')` with only the `mrap env` variables set."""
+    use_mrap_env(gateway, tmp_path, monkeypatch)
     return boto3.Session().client("s3")
 
 

@@ -280,6 +280,21 @@ def _payload(req: SignedRequest, required: bool) -> str:
     return _content_sha256(req.headers, required)
 
 
+def authorization_fields(text: str) -> dict[str, str]:
+    """`Credential`, `SignedHeaders` and `Signature` of an Authorization header's value."""
+    fields: dict[str, str] = {}
+    for item in text.split(","):
+        name, sep, value = item.strip().partition("=")
+        if sep:
+            fields[name] = value
+    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
+        raise errors.AuthorizationHeaderMalformed(
+            "The authorization header is malformed; the authorization header requires three "
+            "components: Credential, SignedHeaders, and Signature."
+        )
+    return fields
+
+
 def _authenticate_header(
     req: SignedRequest, authorization: str, keys: KeyLookup, now: datetime
 ) -> Authentication:
@@ -295,16 +310,7 @@ def _authenticate_header(
             ArgumentName="Authorization",
             ArgumentValue=authorization,
         )
-    fields: dict[str, str] = {}
-    for item in rest.split(","):
-        name, sep, value = item.strip().partition("=")
-        if sep:
-            fields[name] = value
-    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
-        raise errors.AuthorizationHeaderMalformed(
-            "The authorization header is malformed; the authorization header requires three "
-            "components: Credential, SignedHeaders, and Signature."
-        )
+    fields = authorization_fields(rest)
     access_key_id, scope_parts = _parse_credential(
         fields["Credential"], errors.AuthorizationHeaderMalformed
     )

@@ -93,16 +93,7 @@ def authenticate_header(
     req: sigv4.SignedRequest, fields_text: str, keys: sigv4.KeyLookup, now: datetime
 ) -> sigv4.Authentication:
     """Authenticate `Authorization: AWS4-ECDSA-P256-SHA256 <fields_text>`."""
-    fields: dict[str, str] = {}
-    for item in fields_text.split(","):
-        name, sep, value = item.strip().partition("=")
-        if sep:
-            fields[name] = value
-    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
-        raise errors.AuthorizationHeaderMalformed(
-            "The authorization header is malformed; the authorization header requires three "
-            "components: Credential, SignedHeaders, and Signature."
-        )
+    fields = sigv4.authorization_fields(fields_text)
     access_key_id, date, service = _parse_credential(
         fields["Credential"], errors.AuthorizationHeaderMalformed
     )

@@ -172,6 +172,8 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     finally:
         runner.cancel()
         replicator.cancel()
+        # Let them leave their awaits before the stores they use are closed.
+        await asyncio.gather(runner, replicator, return_exceptions=True)
         listener.close()
         proxy.close()
         await _close_connections(server, _GRACE_SECONDS)

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from mrap import errors
 from mrap.storage.base import ObjectInfo, Replicate, ReplicationFigures, ReplicationTask
+from mrap.storage.local import versions
 from mrap.storage.local.schema import meta_json
 
 PENDING = "PENDING"
@@ -229,21 +230,7 @@ def _reorder(conn: sqlite3.Connection, bucket: str, key: bytes) -> None:
             "UPDATE versions SET seq = ? WHERE bucket = ? AND key = ? AND version_id = ?",
             (seq, bucket, key, version_id),
         )
-    newest = conn.execute(
-        "SELECT seq, marker FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
-        (bucket, key),
-    ).fetchone()
-    if newest is None or newest[1]:
-        return
-    conn.execute(
-        "INSERT INTO objects(bucket, key, size, etag, last_modified, file, meta, version_id, seq)"
-        " SELECT bucket, key, size, etag, last_modified, file, meta, version_id, seq"
-        " FROM versions WHERE bucket = ? AND key = ? AND seq = ?",
-        (bucket, key, newest[0]),
-    )
-    conn.execute(
-        "DELETE FROM versions WHERE bucket = ? AND key = ? AND seq = ?", (bucket, key, newest[0])
-    )
+    versions.promote_newest(conn, bucket, key)
 
 
 def _has_version(conn: sqlite3.Connection, bucket: str, key: bytes, version_id: str) -> bool:

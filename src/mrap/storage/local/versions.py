@@ -213,7 +213,7 @@ def _delete_version(
         (bucket, key, version_id),
     ).fetchone()
     if row is not None:
-        _promote(conn, bucket, key)
+        promote_newest(conn, bucket, key)
         return DeleteResult(shown), [row[0]]
     row = conn.execute(
         "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?"
@@ -222,11 +222,11 @@ def _delete_version(
     ).fetchone()
     if row is None:
         return DeleteResult(shown), []  # S3 answers a delete of a missing version as done
-    _promote(conn, bucket, key)
+    promote_newest(conn, bucket, key)
     return DeleteResult(shown, delete_marker=bool(row[0])), [row[1]] if row[1] else []
 
 
-def _promote(conn: sqlite3.Connection, bucket: str, key: bytes) -> None:
+def promote_newest(conn: sqlite3.Connection, bucket: str, key: bytes) -> None:
     """After a removal: if the newest remaining version is an object, make it current."""
     if conn.execute("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone():
         return

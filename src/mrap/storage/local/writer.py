@@ -24,6 +24,7 @@ the lock is free, where SQLite's own busy handler would poll with growing sleeps
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import fcntl
 import os
@@ -31,7 +32,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -177,13 +178,23 @@ class BatchWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
-                job.future.set_exception(exc)
+                _settle(job.future, error=exc)
             return
         for job, value in results:
-            job.future.set_result(value)
+            _settle(job.future, value)
         for job in batch:
             if job.error is not None:
-                job.future.set_exception(job.error)
+                _settle(job.future, error=job.error)
+
+
+def _settle(future: Future[Any], value: Any = None, error: BaseException | None = None) -> None:
+    """Report a job's outcome, unless its waiter gave up (a request cancelled while its write
+    was queued, a background task stopped at shutdown): the write itself still stands."""
+    with contextlib.suppress(InvalidStateError):
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
 
 
 def _drain(
