@@ -231,3 +231,28 @@ def test_group_and_managed_policies_count(
         GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
     )
     assert code(user.get_object, Bucket=bucket, Key="k") == "AccessDenied"
+
+
+def test_policies_naming_a_user_or_role_that_does_not_exist_are_refused(
+    gateway: Gateway, iam: BaseClient, s3: BaseClient, bucket: str
+) -> None:
+    user = user_client(gateway, iam)
+    existing = user_arn(user, gateway)
+    for missing in (
+        f"arn:aws:iam::{BOOTSTRAP_ACCOUNT}:user/nobody-{secrets.token_hex(3)}",
+        f"arn:aws:iam::{BOOTSTRAP_ACCOUNT}:role/no-role-{secrets.token_hex(3)}",
+    ):
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"AWS": [existing, missing]},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        }
+        with pytest.raises(ClientError) as exc:
+            s3.put_bucket_policy(Bucket=bucket, Policy=document(statement))
+        error = exc.value.response["Error"]
+        assert (error["Code"], error["Message"]) == (
+            "MalformedPolicy",
+            "Invalid principal in policy",
+        )
+        assert code(s3.get_bucket_policy, Bucket=bucket) == "NoSuchBucketPolicy"

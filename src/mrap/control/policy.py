@@ -38,7 +38,11 @@ async def put_multi_region_access_point_policy(services: Services, req: OpReques
     if len(policy.encode()) > ACCESS_POINT_POLICY_MAX_BYTES:
         raise errors.PolicyTooLarge()
     try:
-        parse_policy(policy, PolicyKind.ACCESS_POINT)
+        parse_policy(
+            policy,
+            PolicyKind.ACCESS_POINT,
+            principal_exists=services.identities.iam_principal_exists,
+        )
     except PolicyError as exc:
         raise errors.MalformedPolicy(exc.message) from None
     account_flags = services.mraps.account_public_access_block(account_id) or "0000"

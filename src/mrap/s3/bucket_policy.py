@@ -52,7 +52,12 @@ async def put_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
     if not data.strip():
         raise errors.MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
     try:
-        parse_policy(data, PolicyKind.BUCKET, bucket=record.name)
+        parse_policy(
+            data,
+            PolicyKind.BUCKET,
+            bucket=record.name,
+            principal_exists=services.identities.iam_principal_exists,
+        )
     except PolicyError as exc:
         raise errors.MalformedPolicy(exc.message) from None
     text = data.decode("utf-8")

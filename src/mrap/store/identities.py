@@ -10,6 +10,7 @@ database, which SQLite reports through `PRAGMA data_version` — gateway workers
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mrap.iam import Caller, PolicyDocument, PolicyKind, cached_policy
@@ -19,6 +20,7 @@ from mrap.store.iam_tables import Kind, ManagedPolicy, RoleRecord
 
 __all__ = ["Identity", "IdentityStore", "RoleRecord"]
 
+_IAM_ARN = re.compile(r"arn:aws:iam::(\d{12}):(user|role)(/.+)")
 _CACHE_LIMIT = 10_000  # principals remembered at once; beyond that the cache starts over
 
 
@@ -60,6 +62,19 @@ class IdentityStore:
             self._cache.clear()
         self._cache[principal_arn] = found
         return found
+
+    def iam_principal_exists(self, kind: str, value: str) -> bool:
+        """For policy validation: False for an IAM user or role ARN that names nobody.
+
+        AWS resolves such ARNs to the principal's unique id when a policy is stored, and
+        refuses those it cannot resolve; other principal forms are not checked here.
+        """
+        found = _IAM_ARN.fullmatch(value) if kind == "AWS" else None
+        if found is None:
+            return True
+        account, what, name = found.group(1), found.group(2), found.group(3).rsplit("/", 1)[1]
+        record = (self.repo.get_user if what == "user" else self.repo.get_role)(account, name)
+        return record is not None and record.arn == value
 
     def get_role(self, account_id: str, name: str) -> RoleRecord | None:
         """A role of an account by name (IAM names compare without case)."""

@@ -18,7 +18,7 @@ from mrap.iam.grammar import PrincipalExists
 from mrap.services import Services
 
 _ACCOUNT = re.compile(r"\d{12}")
-_IAM_ARN = re.compile(r"arn:aws:iam::(\d{12}):(root|user/.+|role/.+)")
+_ROOT_ARN = re.compile(r"arn:aws:iam::\d{12}:root")
 
 
 def _principal_exists(services: Services) -> PrincipalExists:
@@ -27,19 +27,9 @@ def _principal_exists(services: Services) -> PrincipalExists:
             return True
         if _ACCOUNT.fullmatch(value):
             return services.control.get_account(value) is not None
-        found = _IAM_ARN.fullmatch(value)
-        if found is None:
-            return True  # other shapes are the grammar's to judge
-        account, resource = found.groups()
-        if resource == "root":
-            return services.control.get_account(account) is not None
-        name = resource.rsplit("/", 1)[1]
-        repo = services.identities.repo
-        if resource.startswith("user/"):
-            user = repo.get_user(account, name)
-            return user is not None and user.arn == value
-        role = repo.get_role(account, name)
-        return role is not None and role.arn == value
+        if _ROOT_ARN.fullmatch(value):
+            return services.control.get_account(value.split(":")[4]) is not None
+        return services.identities.iam_principal_exists(kind, value)
 
     return exists
 
