@@ -303,3 +303,16 @@ def test_a_role_without_permission_makes_the_source_failed(
     s3.put_object(Bucket=source, Key="k", Body=b"1")
     eventually(lambda: status(s3, source, "k") == "FAILED", "FAILED")
     assert versions_of(s3, destination) == []
+
+
+def test_delete_objects_markers_replicate_too(s3: BaseClient, pair: tuple[str, str]) -> None:
+    source, destination = pair
+    version = s3.put_object(Bucket=source, Key="batch", Body=b"1")["VersionId"]
+    eventually(lambda: status(s3, source, "batch") == "COMPLETED", "COMPLETED")
+    deleted = s3.delete_objects(Bucket=source, Delete={"Objects": [{"Key": "batch"}]})
+    marker = deleted["Deleted"][0]["DeleteMarkerVersionId"]
+    eventually(
+        lambda: ("batch", marker, True, "marker") in versions_of(s3, destination),
+        "marker replica",
+    )
+    assert ("batch", version, False, "version") in versions_of(s3, destination)

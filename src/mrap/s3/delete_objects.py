@@ -6,6 +6,7 @@ import asyncio
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.replication.rules import plan
 from mrap.s3.access import authorize, find_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import valid_version_id
@@ -47,7 +48,13 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
     # Queued in request order, so deletes of one key's versions apply in that order.
     outcomes = await asyncio.gather(
         *(
-            store.delete_object(record.name, key, version)
+            store.delete_object(
+                record.name,
+                key,
+                version,
+                # As for DeleteObject: a new delete marker may replicate, a version delete never.
+                None if version else plan(record, key, {}, delete_marker=True),
+            )
             for i, (key, version) in enumerate(keys)
             if i not in denied and (version is None or valid_version_id(version))
         )
