@@ -172,9 +172,15 @@ def test_user_identity(gateway: Gateway) -> None:
 
 def test_unknown_action_is_refused(gateway: Gateway) -> None:
     sts = client(gateway, "sts")
+    # An STS action this gateway lacks is not implemented; a name STS lacks is invalid.
     with pytest.raises(ClientError) as exc:
         sts._make_api_call("GetFederationToken", {"Name": "bob"})
-    assert error_of(exc)[:2] == ("InvalidAction", 400)
+    assert error_of(exc)[:2] == ("NotImplemented", 501)
+    iam = client(gateway, "iam")
+    with pytest.raises(ClientError) as exc:
+        iam._make_api_call("CreatePolicyVersion", {"PolicyArn": "arn:aws:iam::1:policy/p",
+                                                   "PolicyDocument": "{}"})  # fmt: skip
+    assert error_of(exc)[:2] == ("NotImplemented", 501)
 
 
 # GetSessionToken

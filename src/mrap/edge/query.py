@@ -16,6 +16,7 @@ from mrap.edge import xml
 from mrap.edge.addressing import Api
 from mrap.iam.api.table import IAM_NAMESPACE
 from mrap.iam.api.table import OPERATIONS as IAM_OPERATIONS
+from mrap.iam.aws_actions import IAM_ACTIONS, STS_ACTIONS
 from mrap.iam.sts.table import OPERATIONS as STS_OPERATIONS
 from mrap.iam.sts.table import STS_NAMESPACE
 from mrap.operation import Route, XmlDoc, XmlValue
@@ -26,6 +27,7 @@ MAX_BODY = 1 << 20
 NAMESPACES = {Api.IAM: IAM_NAMESPACE, Api.STS: STS_NAMESPACE}
 _VERSIONS = {Api.IAM: "2010-05-08", Api.STS: "2011-06-15"}
 _OPERATIONS = {Api.IAM: IAM_OPERATIONS, Api.STS: STS_OPERATIONS}
+_ALL_ACTIONS = {Api.IAM: IAM_ACTIONS, Api.STS: STS_ACTIONS}
 _SIGNATURE_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. Check "
     "your AWS Secret Access Key and signing method. Consult the service documentation for "
@@ -45,11 +47,14 @@ def params(query: Sequence[tuple[str, str]], body: bytes) -> dict[str, str]:
 
 
 def route(api: Api, parameters: Mapping[str, str]) -> Route:
-    """The operation named by `Action`; InvalidAction when the service has none of that name."""
+    """The operation named by `Action`: NotImplemented for the service's operations this
+    gateway lacks, InvalidAction when the service has none of that name."""
     action = parameters.get("Action")
     if not action:
         raise errors.MissingAction()
     found = _OPERATIONS[api].get(action)
+    if found is None and action in _ALL_ACTIONS[api]:
+        raise errors.S3NotImplemented(f"{action} is not implemented by this server.")
     if found is None:
         raise errors.InvalidAction(
             f"Could not find operation {action} for version {_VERSIONS[api]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from mrap import errors
 from mrap.replication.config import check_configuration
@@ -85,9 +86,18 @@ def two_way_rules(bucket: str, others: list[BucketRecord]) -> tuple[Rule, ...]:
     )
 
 
-async def replicate_access_point(services: Services, account_id: str, name: str) -> list[str]:
+async def replicate_access_point(
+    services: Services,
+    account_id: str,
+    name: str,
+    check: Callable[[BucketRecord], None] | None = None,
+) -> list[str]:
     """Enable versioning on the access point's buckets and make them replicate to each
-    other; the names of the buckets configured."""
+    other; the names of the buckets configured.
+
+    `mrap replicate` and the S3 Control extension both come here. `check` (the extension's
+    authorization) sees every bucket first and raises to refuse, before anything changes.
+    """
     point = services.mraps.get(account_id, name)
     if point is None:
         raise errors.NoSuchMultiRegionAccessPoint()
@@ -97,6 +107,9 @@ async def replicate_access_point(services: Services, account_id: str, name: str)
         if record is None:
             raise errors.NoSuchBucket(BucketName=region.bucket)
         records.append(record)
+    if check is not None:
+        for record in records:
+            check(record)
     for record in records:
         store = services.regions[record.region]
         current = store.get_versioning(record.name)
