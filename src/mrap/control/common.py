@@ -8,7 +8,7 @@ from mrap import errors
 from mrap.operation import OpRequest
 from mrap.s3.access import authorize_identity
 from mrap.services import Services
-from mrap.store.mraps import AccessPoint
+from mrap.store.mrap_records import AccessPoint
 
 MANAGEMENT_REGION = "us-west-2"
 ROUTE_REGIONS = ("us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1")

@@ -15,7 +15,7 @@ from mrap.control.common import begin, check_name, find, name_resource
 from mrap.operation import OpRequest, OpResponse, XmlValue
 from mrap.s3.access import authorize
 from mrap.services import Services
-from mrap.store.mraps import MAX_PER_ACCOUNT, TOKEN_SEGMENTS, MrapRegion
+from mrap.store.mrap_records import MAX_PER_ACCOUNT, TOKEN_SEGMENTS, MrapRegion
 
 MAX_REGIONS = 20
 _TOKEN_ARN = re.compile(

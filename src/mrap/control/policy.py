@@ -19,7 +19,7 @@ from mrap.iam import (
 )
 from mrap.operation import OpRequest, OpResponse, XmlValue
 from mrap.services import Services
-from mrap.store.mraps import AccessPoint
+from mrap.store.mrap_records import AccessPoint
 
 _BLOCK_PUBLIC_POLICY = 2
 

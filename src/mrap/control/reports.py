@@ -7,7 +7,7 @@ from typing import Any
 
 from mrap.control.bodies import PUBLIC_ACCESS_BLOCK_FIELDS
 from mrap.operation import OpResponse, XmlChildren, XmlDoc, XmlValue
-from mrap.store.mraps import CREATE, PUT_POLICY, AccessPoint, AsyncOperation
+from mrap.store.mrap_records import CREATE, PUT_POLICY, AccessPoint, AsyncOperation
 
 CONTROL_NAMESPACE = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 

@@ -13,7 +13,7 @@ from mrap.control import bodies, reports
 from mrap.control.common import begin, parse_mrap_arn
 from mrap.operation import OpRequest, OpResponse, XmlValue
 from mrap.services import Services
-from mrap.store.mraps import AccessPoint
+from mrap.store.mrap_records import AccessPoint
 
 DIALS = (0, 100)
 

@@ -15,16 +15,16 @@ import logging
 import time
 
 from mrap.services import Services
-from mrap.store.mraps import (
+from mrap.store.mrap_records import (
     CREATE,
     DELETE,
     FAILED,
     PUT_POLICY,
     REGION_COMPLETED,
     AsyncOperation,
-    MrapStore,
     mrap_arn,
 )
+from mrap.store.mraps import MrapStore
 from mrap.store.regions import RegionMarks
 
 _POLL_SECONDS = 0.1  # how often a runner looks for work queued by other processes

@@ -14,7 +14,7 @@ from mrap.routing.health import Health
 from mrap.routing.latency import LatencyTable
 from mrap.routing.router import choose
 from mrap.services import Services
-from mrap.store.mraps import MrapRegion
+from mrap.store.mrap_records import MrapRegion
 from mrap.store.regions import RegionMarks
 
 OPERATIONS = frozenset(

@@ -11,230 +11,31 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import string
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from mrap import errors
+from mrap.store.mrap_records import (
+    CREATE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    MAX_PER_ACCOUNT,
+    PUT_POLICY,
+    SUCCEEDED,
+    AccessPoint,
+    AsyncOperation,
+    MrapRegion,
+    new_alias,
+)
+from mrap.store.mrap_tables import OP_COLUMNS, AccessPointTables
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mrap_aliases (
-    alias TEXT PRIMARY KEY
-);
-CREATE TABLE IF NOT EXISTS mraps (
-    account_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    alias TEXT NOT NULL UNIQUE REFERENCES mrap_aliases(alias),
-    created REAL NOT NULL,
-    status TEXT NOT NULL,
-    public_access_block TEXT NOT NULL,
-    established_policy TEXT,
-    proposed_policy TEXT,
-    routes_busy_until REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (account_id, name)
-);
-CREATE TABLE IF NOT EXISTS mrap_regions (
-    alias TEXT NOT NULL REFERENCES mraps(alias) ON DELETE CASCADE,
-    region TEXT NOT NULL,
-    bucket TEXT NOT NULL,
-    bucket_account_id TEXT NOT NULL,
-    dial INTEGER NOT NULL,
-    PRIMARY KEY (alias, region)
-);
-CREATE INDEX IF NOT EXISTS mrap_regions_by_bucket ON mrap_regions(bucket);
-CREATE TABLE IF NOT EXISTS mrap_operations (
-    token_id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    client_token TEXT NOT NULL,
-    parameters TEXT NOT NULL,
-    alias TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created REAL NOT NULL,
-    due REAL NOT NULL,
-    claimed_until REAL NOT NULL DEFAULT 0,
-    regions TEXT NOT NULL DEFAULT '[]',
-    error TEXT,
-    request_id TEXT NOT NULL,
-    UNIQUE (account_id, client_token)
-);
-CREATE INDEX IF NOT EXISTS mrap_operations_due ON mrap_operations(status, due);
-CREATE TABLE IF NOT EXISTS account_public_access_blocks (
-    account_id TEXT PRIMARY KEY,
-    flags TEXT NOT NULL
-);
-"""
-
-CREATE = "CreateMultiRegionAccessPoint"
-DELETE = "DeleteMultiRegionAccessPoint"
-PUT_POLICY = "PutMultiRegionAccessPointPolicy"
-TOKEN_SEGMENTS = {CREATE: "create", DELETE: "delete", PUT_POLICY: "put-policy"}
-"""The operation segment of a request token ARN, as in AWS's examples."""
-
-IN_PROGRESS = "INPROGRESS"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-REGION_COMPLETED = "COMPLETED"
-
-MAX_PER_ACCOUNT = 100
-_ALIAS_ALPHABET = string.ascii_lowercase + string.digits
 _LEASE_SECONDS = 30.0  # a claimed operation whose runner died is taken over after this
 
 
-@dataclass(frozen=True)
-class MrapRegion:
-    """One bucket of an access point: its region, owner and traffic dial (0 or 100)."""
-
-    region: str
-    bucket: str
-    bucket_account_id: str
-    dial: int
-
-
-@dataclass(frozen=True)
-class AccessPoint:
-    """A Multi-Region Access Point as stored."""
-
-    account_id: str
-    name: str
-    alias: str
-    created: float
-    status: str
-    # Block Public Access: four "0"/"1" flags (BlockPublicAcls, IgnorePublicAcls,
-    # BlockPublicPolicy, RestrictPublicBuckets), fixed at creation.
-    public_access_block: str
-    established_policy: str | None
-    proposed_policy: str | None
-    regions: tuple[MrapRegion, ...]
-
-    @property
-    def arn(self) -> str:
-        """`arn:aws:s3::{account}:accesspoint/{alias}` (global: empty region)."""
-        return mrap_arn(self.account_id, self.alias)
-
-
-@dataclass(frozen=True)
-class AsyncOperation:
-    """A Create, Delete or PutPolicy request and how far it got."""
-
-    token_id: str
-    account_id: str
-    operation: str
-    client_token: str
-    parameters: dict[str, Any]
-    alias: str
-    status: str
-    created: float
-    due: float
-    regions: list[dict[str, str]]
-    error: dict[str, str] | None
-    request_id: str
-
-    @property
-    def token_arn(self) -> str:
-        """The request token ARN clients pass to DescribeMultiRegionAccessPointOperation."""
-        segment = TOKEN_SEGMENTS[self.operation]
-        return (
-            f"arn:aws:s3:us-west-2:{self.account_id}:async-request/mrap/{segment}/{self.token_id}"
-        )
-
-
-def mrap_arn(account_id: str, alias: str) -> str:
-    """The ARN of a Multi-Region Access Point."""
-    return f"arn:aws:s3::{account_id}:accesspoint/{alias}"
-
-
-def new_alias() -> str:
-    """A random alias shaped like AWS's: a letter, twelve letters or digits, `.mrap`."""
-    head = secrets.choice(string.ascii_lowercase)
-    return head + "".join(secrets.choice(_ALIAS_ALPHABET) for _ in range(12)) + ".mrap"
-
-
-_MRAP_COLUMNS = (
-    "account_id, name, alias, created, status, public_access_block,"
-    " established_policy, proposed_policy"
-)
-_OP_COLUMNS = (
-    "token_id, account_id, operation, client_token, parameters, alias, status, created, due,"
-    " regions, error, request_id"
-)
-
-
-class MrapStore:
+class MrapStore(AccessPointTables):
     """Repository of access points and their operations over the control database."""
-
-    def __init__(self, conn: sqlite3.Connection, write_lock: threading.Lock) -> None:
-        self._conn = conn
-        self._write_lock = write_lock
-        with self._write_lock:
-            self._conn.executescript(_SCHEMA)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    # reading
-
-    def _regions(self, alias: str) -> tuple[MrapRegion, ...]:
-        rows = self._conn.execute(
-            "SELECT region, bucket, bucket_account_id, dial FROM mrap_regions"
-            " WHERE alias = ? ORDER BY region",
-            (alias,),
-        ).fetchall()
-        return tuple(MrapRegion(*r) for r in rows)
-
-    def _point(self, row: tuple[Any, ...] | None) -> AccessPoint | None:
-        if row is None:
-            return None
-        account_id, name, alias, created, status, flags, established, proposed = row
-        return AccessPoint(
-            account_id, name, alias, created, status, flags, established, proposed,
-            self._regions(alias),
-        )  # fmt: skip
-
-    def get(self, account_id: str, name: str) -> AccessPoint | None:
-        """An account's access point by name."""
-        row = self._conn.execute(
-            f"SELECT {_MRAP_COLUMNS} FROM mraps WHERE account_id = ? AND name = ?",
-            (account_id, name),
-        ).fetchone()
-        return self._point(row)
-
-    def by_alias(self, alias: str) -> AccessPoint | None:
-        """An access point by its globally unique alias (the data plane's lookup)."""
-        row = self._conn.execute(
-            f"SELECT {_MRAP_COLUMNS} FROM mraps WHERE alias = ?", (alias,)
-        ).fetchone()
-        return self._point(row)
-
-    def list_points(
-        self, account_id: str, *, after: str = "", limit: int = MAX_PER_ACCOUNT
-    ) -> list[AccessPoint]:
-        """An account's access points in name order, from just after `after`."""
-        rows = self._conn.execute(
-            f"SELECT {_MRAP_COLUMNS} FROM mraps WHERE account_id = ? AND name > ?"
-            " ORDER BY name LIMIT ?",
-            (account_id, after, limit),
-        ).fetchall()
-        return [p for p in (self._point(r) for r in rows) if p is not None]
-
-    def bucket_in_use(self, bucket: str) -> bool:
-        """Whether any access point (in any state) includes the bucket."""
-        row = self._conn.execute(
-            "SELECT 1 FROM mrap_regions WHERE bucket = ? LIMIT 1", (bucket,)
-        ).fetchone()
-        return row is not None
 
     def _operation(self, row: tuple[Any, ...] | None) -> AsyncOperation | None:
         if row is None:
@@ -248,7 +49,7 @@ class MrapStore:
     def get_operation(self, token_id: str) -> AsyncOperation | None:
         """An asynchronous operation by the id part of its token."""
         row = self._conn.execute(
-            f"SELECT {_OP_COLUMNS} FROM mrap_operations WHERE token_id = ?", (token_id,)
+            f"SELECT {OP_COLUMNS} FROM mrap_operations WHERE token_id = ?", (token_id,)
         ).fetchone()
         return self._operation(row)
 
@@ -260,7 +61,7 @@ class MrapStore:
     ) -> AsyncOperation | None:  # fmt: skip
         """The operation a retried request already started, or None for a new token."""
         row = conn.execute(
-            f"SELECT {_OP_COLUMNS} FROM mrap_operations WHERE account_id = ? AND client_token = ?",
+            f"SELECT {OP_COLUMNS} FROM mrap_operations WHERE account_id = ? AND client_token = ?",
             (account_id, client_token),
         ).fetchone()
         previous = self._operation(row)
@@ -278,7 +79,7 @@ class MrapStore:
         token_id = secrets.token_hex(16)
         now = time.time()
         conn.execute(
-            f"INSERT INTO mrap_operations({_OP_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO mrap_operations({OP_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (token_id, account_id, operation, client_token, json.dumps(parameters), alias,
              IN_PROGRESS, now, due, json.dumps(regions), None, request_id),
         )  # fmt: skip
@@ -429,7 +230,7 @@ class MrapStore:
         """Take one due operation for this runner; no other runner gets it while leased."""
         with self._transaction() as conn:
             row = conn.execute(
-                f"SELECT {_OP_COLUMNS} FROM mrap_operations"
+                f"SELECT {OP_COLUMNS} FROM mrap_operations"
                 " WHERE status = ? AND due <= ? AND claimed_until <= ? ORDER BY due LIMIT 1",
                 (IN_PROGRESS, now, now),
             ).fetchone()
