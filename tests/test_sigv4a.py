@@ -42,6 +42,7 @@ from rawhttp import Reply, host_of, send, temporary_files
 
 from mrap import errors
 from mrap.auth import ecdsa, sigv4, sigv4a
+from mrap.auth.canonical import SignedRequest, canonical_request, string_to_sign
 from mrap.edge.app import parse_query
 from mrap.store.control import AccessKey
 
@@ -77,7 +78,7 @@ def header_request(
     replace: Mapping[str, str] | None = None,
     drop: Sequence[str] = (),
     path: str | None = None,
-) -> sigv4.SignedRequest:
+) -> SignedRequest:
     """The header-signed vector as the edge would see it, with any alterations."""
     v = vector("header-auth-get-object")
     pairs: list[tuple[str, str]] = []
@@ -89,10 +90,10 @@ def header_request(
             value = value.rpartition("Signature=")[0] + "Signature=" + signature
         pairs.append((name, value))
     headers = CIMultiDictProxy(CIMultiDict(pairs))
-    return sigv4.SignedRequest("GET", path or str(v["path"]), [], headers)
+    return SignedRequest("GET", path or str(v["path"]), [], headers)
 
 
-def query_request(signature: str | None = None, **params: str) -> sigv4.SignedRequest:
+def query_request(signature: str | None = None, **params: str) -> SignedRequest:
     """The presigned vector as the edge would see it, with parameters replaced."""
     v = vector("presigned-get-object")
     query = []
@@ -101,7 +102,7 @@ def query_request(signature: str | None = None, **params: str) -> sigv4.SignedRe
             value = signature
         query.append((name, params.get(name.replace("-", "_"), value)))
     headers = CIMultiDictProxy(CIMultiDict([("host", str(v["host"]))]))
-    return sigv4.SignedRequest("GET", str(v["path"]), query, headers)
+    return SignedRequest("GET", str(v["path"]), query, headers)
 
 
 def test_derived_key_matches_aws() -> None:
@@ -125,11 +126,9 @@ def test_vector_string_to_sign_is_rebuilt(name: str) -> None:
     req = header_request() if v["auth"] == "header" else query_request()
     query = [(k, val) for k, val in req.query if k != "X-Amz-Signature"]
     signed = str(v["signed_headers"]).split(";")
-    creq = sigv4.canonical_request(req, req.raw_path, query, signed, str(v["payload_hash"]))
+    creq = canonical_request(req, req.raw_path, query, signed, str(v["payload_hash"]))
     assert creq == v["canonical_request"]
-    sts = sigv4.string_to_sign(
-        sigv4a.ALGORITHM, str(v["amz_date"]), str(v["credential_scope"]), creq
-    )
+    sts = string_to_sign(sigv4a.ALGORITHM, str(v["amz_date"]), str(v["credential_scope"]), creq)
     assert sts == v["string_to_sign"]
 
 
@@ -183,7 +182,7 @@ def test_altered_signature_does_not_match(index: int) -> None:
     ],
     ids=["header", "host", "path", "date", "region-set", "payload", "q-region", "q-date", "q-exp"],
 )
-def test_altered_request_does_not_match(req: sigv4.SignedRequest) -> None:
+def test_altered_request_does_not_match(req: SignedRequest) -> None:
     with pytest.raises(errors.SignatureDoesNotMatch) as caught:
         sigv4.authenticate(req, vector_keys, SIGNED_AT)
     assert caught.value.extra["AWSAccessKeyId"] == VECTOR_KEY.access_key_id
@@ -208,7 +207,7 @@ def test_region_set_is_required() -> None:
     without = [(k, val) for k, val in req.query if k != "X-Amz-Region-Set"]
     with pytest.raises(errors.AuthorizationQueryParametersError):
         sigv4.authenticate(
-            sigv4.SignedRequest("GET", str(v["path"]), without, req.headers), vector_keys, SIGNED_AT
+            SignedRequest("GET", str(v["path"]), without, req.headers), vector_keys, SIGNED_AT
         )
 
 
@@ -250,7 +249,7 @@ def test_vector_key_and_header_rules() -> None:
     req = header_request()
     extra = CIMultiDict(req.headers)
     extra["x-amz-meta-unsigned"] = "1"
-    unsigned = sigv4.SignedRequest("GET", req.raw_path, [], CIMultiDictProxy(extra))
+    unsigned = SignedRequest("GET", req.raw_path, [], CIMultiDictProxy(extra))
     with pytest.raises(errors.AccessDenied, match="not signed"):
         sigv4.authenticate(unsigned, vector_keys, SIGNED_AT)
 
@@ -420,7 +419,7 @@ def session_key(token: str = SESSION_TOKEN, expires: float | None = None) -> Acc
     )
 
 
-def session_signed(presigned: bool) -> sigv4.SignedRequest:
+def session_signed(presigned: bool) -> SignedRequest:
     """A GET signed by botocore's CRT signers with session credentials."""
     host = "127.0.0.1:9000"
     request = AWSRequest(method="GET", url=f"http://{host}/bucket/k", headers={"Host": host})
@@ -433,7 +432,7 @@ def session_signed(presigned: bool) -> sigv4.SignedRequest:
     signer.add_auth(request)
     url = urlsplit(request.url)
     pairs = [(_text(k), _text(v)) for k, v in request.headers.items()]
-    return sigv4.SignedRequest(
+    return SignedRequest(
         "GET", url.path, parse_query(url.query), CIMultiDictProxy(CIMultiDict(pairs))
     )
 

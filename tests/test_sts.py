@@ -34,6 +34,7 @@ from test_accounts import create_account
 
 from mrap import errors
 from mrap.auth import sigv4
+from mrap.auth.canonical import SignedRequest
 from mrap.config import BOOTSTRAP_ACCOUNT
 from mrap.store.control import AccessKey, ControlStore
 
@@ -377,9 +378,7 @@ def test_expired_token_is_refused_with_each_apis_error(gateway: Gateway) -> None
     )
 
 
-def _signed_list_buckets(
-    gateway: Gateway, creds: dict[str, Any], when: datetime
-) -> sigv4.SignedRequest:
+def _signed_list_buckets(gateway: Gateway, creds: dict[str, Any], when: datetime) -> SignedRequest:
     host = f"127.0.0.1:{gateway.port}"
     request = AWSRequest(method="GET", url=f"http://{host}/", headers={"Host": host})
     request.headers["x-amz-content-sha256"] = hashlib.sha256(b"").hexdigest()
@@ -387,7 +386,7 @@ def _signed_list_buckets(
     with signing_clock(when):
         SigV4Auth(signer, "s3", "us-east-1").add_auth(request)
     headers = CIMultiDictProxy(CIMultiDict(request.headers.items()))
-    return sigv4.SignedRequest("GET", "/", [], headers)
+    return SignedRequest("GET", "/", [], headers)
 
 
 def test_stored_session_expires_when_announced(gateway: Gateway) -> None:

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
 from mrap import errors
-from mrap.auth import ecdsa, sigv4
+from mrap.auth import canonical, ecdsa, rules
+from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed
 from mrap.auth.principal import Principal
 from mrap.store.control import AccessKey
@@ -57,7 +58,7 @@ def _parse_credential(value: str, malformed: type[errors.S3Error]) -> tuple[str,
 
 
 def _verify(
-    req: sigv4.SignedRequest,
+    req: SignedRequest,
     key: AccessKey,
     amz_date: str,
     scope: str,
@@ -67,9 +68,9 @@ def _verify(
     signature: str,
 ) -> Seed:
     public_key = ecdsa.public_key(key.access_key_id, key.secret)
-    for path in sigv4.candidate_paths(req.raw_path):
-        creq = sigv4.canonical_request(req, path, query, signed, payload)
-        sts = sigv4.string_to_sign(ALGORITHM, amz_date, scope, creq)
+    for path in canonical.candidate_paths(req.raw_path):
+        creq = canonical.canonical_request(req, path, query, signed, payload)
+        sts = canonical.string_to_sign(ALGORITHM, amz_date, scope, creq)
         if ecdsa.signature_valid(public_key, sts, signature):
             return Seed(ALGORITHM, b"", amz_date, scope, signature, public_key)
     raise errors.SignatureDoesNotMatch(
@@ -79,10 +80,10 @@ def _verify(
 
 def _result(
     key: AccessKey, payload: str, seed: Seed, region_set: RegionSet
-) -> sigv4.Authentication:
-    return sigv4.Authentication(
+) -> rules.Authentication:
+    return rules.Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
-        payload if sigv4._HEX64.fullmatch(payload) else None,
+        payload if rules.HEX64.fullmatch(payload) else None,
         payload,
         seed,
         region_set,
@@ -90,14 +91,14 @@ def _result(
 
 
 def authenticate_header(
-    req: sigv4.SignedRequest, fields_text: str, keys: sigv4.KeyLookup, now: datetime
-) -> sigv4.Authentication:
+    req: SignedRequest, fields_text: str, keys: rules.KeyLookup, now: datetime
+) -> rules.Authentication:
     """Authenticate `Authorization: AWS4-ECDSA-P256-SHA256 <fields_text>`."""
-    fields = sigv4.authorization_fields(fields_text)
+    fields = rules.authorization_fields(fields_text)
     access_key_id, date, service = _parse_credential(
         fields["Credential"], errors.AuthorizationHeaderMalformed
     )
-    amz_date, when = sigv4._request_time(req.headers)
+    amz_date, when = rules.request_time(req.headers)
     if date != amz_date[:8]:
         raise errors.AuthorizationHeaderMalformed(
             "The authorization header is malformed; Invalid credential date. Date is not the "
@@ -110,13 +111,13 @@ def authenticate_header(
             "The authorization header is malformed; SigV4a requires a valid X-Amz-Region-Set "
             "header: a comma-separated list of regions."
         )
-    key = sigv4._lookup(keys, access_key_id, req, now)
-    sigv4._check_skew(when, now)
+    key = rules.lookup_key(keys, access_key_id, req, now)
+    rules.check_skew(when, now)
     signed = fields["SignedHeaders"].split(";")
     if "host" not in signed:
         raise errors.AccessDenied("Host header is not signed")
-    sigv4._check_unsigned_amz_headers(req.headers, signed)
-    payload = sigv4._content_sha256(req.headers, required=True)
+    rules.check_unsigned_amz_headers(req.headers, signed)
+    payload = rules.content_sha256(req.headers, required=True)
     scope = f"{date}/{service}/aws4_request"
     seed = _verify(req, key, amz_date, scope, req.query, signed, payload, fields["Signature"])
     return _result(key, payload, seed, region_set)
@@ -129,7 +130,7 @@ def _expires(params: Mapping[str, str]) -> int:
         raise errors.AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
     if expires < 0:
         raise errors.AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
-    if expires > sigv4.MAX_EXPIRES_SECONDS:
+    if expires > rules.MAX_EXPIRES_SECONDS:
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Expires must be less than a week (in seconds) that is 604800"
         )
@@ -137,8 +138,8 @@ def _expires(params: Mapping[str, str]) -> int:
 
 
 def authenticate_query(
-    req: sigv4.SignedRequest, params: Mapping[str, str], keys: sigv4.KeyLookup, now: datetime
-) -> sigv4.Authentication:
+    req: SignedRequest, params: Mapping[str, str], keys: rules.KeyLookup, now: datetime
+) -> rules.Authentication:
     """Authenticate a presigned URL with `X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256`."""
     required = (
         "X-Amz-Credential",
@@ -158,7 +159,7 @@ def authenticate_query(
     )
     amz_date = params["X-Amz-Date"]
     try:
-        when = sigv4.parse_amz_date(amz_date)
+        when = rules.parse_amz_date(amz_date)
     except ValueError:
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
@@ -170,15 +171,15 @@ def authenticate_query(
             "Query-string authentication with SigV4a requires a valid X-Amz-Region-Set "
             "parameter: a comma-separated list of regions."
         )
-    key = sigv4._lookup(keys, access_key_id, req, now)
+    key = rules.lookup_key(keys, access_key_id, req, now)
     elapsed = (now - when).total_seconds()
-    if elapsed < -sigv4.MAX_SKEW_SECONDS:
+    if elapsed < -rules.MAX_SKEW_SECONDS:
         raise errors.AccessDenied("Request is not valid yet")
     signed = params["X-Amz-SignedHeaders"].split(";")
     if "host" not in signed:
         raise errors.AccessDenied("Host header is not signed")
-    sigv4._check_unsigned_amz_headers(req.headers, signed)
-    payload = sigv4._content_sha256(req.headers, required=False)
+    rules.check_unsigned_amz_headers(req.headers, signed)
+    payload = rules.content_sha256(req.headers, required=False)
     query = [(k, v) for k, v in req.query if k != "X-Amz-Signature"]
     scope = f"{date}/{service}/aws4_request"
     seed = _verify(req, key, amz_date, scope, query, signed, payload, params["X-Amz-Signature"])

@@ -24,7 +24,9 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from mrap import errors
 from mrap.auth import sigv4
+from mrap.auth.canonical import SignedRequest
 from mrap.auth.principal import ANONYMOUS, Principal
+from mrap.auth.rules import Authentication
 from mrap.auth.sigv4a import region_set_allows
 from mrap.control import table as control_table
 from mrap.edge import addressing, query, xml
@@ -118,7 +120,7 @@ def _signing_service(headers: CIMultiDictProxy[str], raw_query: str) -> str:
 
 
 def _check_region_set(
-    auth: sigv4.Authentication, region: str, query_pairs: list[tuple[str, str]]
+    auth: Authentication, region: str, query_pairs: list[tuple[str, str]]
 ) -> None:
     """A SigV4A signature must have been made for a region set holding the serving region."""
     if auth.region_set is None or region_set_allows(auth.region_set, region):
@@ -235,9 +237,7 @@ class Gateway:
         # header: the (small) body is read first, so that the signature can be checked.
         form = await _read_form(request, self.body_timeout) if api in query.NAMESPACES else b""
         form_sha256 = hashlib.sha256(form).hexdigest() if api in query.NAMESPACES else None
-        signed = sigv4.SignedRequest(
-            request.method, raw_path, query_pairs, request.headers, form_sha256
-        )
+        signed = SignedRequest(request.method, raw_path, query_pairs, request.headers, form_sha256)
         try:
             auth = sigv4.authenticate(signed, self._lookup, datetime.now(UTC))
         except errors.S3Error as exc:
@@ -370,7 +370,7 @@ class Gateway:
 
 async def _read_form(request: web.BaseRequest, timeout: float) -> bytes:
     """The form body of an IAM or STS request, read before it is authenticated."""
-    unsigned = sigv4.Authentication(ANONYMOUS, None, None)
+    unsigned = Authentication(ANONYMOUS, None, None)
     return await RequestBody(request, unsigned, timeout).read_all(query.MAX_BODY)
 
 

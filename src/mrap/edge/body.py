@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mrap import errors
 from mrap.auth.chunked import AwsChunkedDecoder, streaming_mode, verifier_for
-from mrap.auth.sigv4 import Authentication
+from mrap.auth.rules import Authentication
 from mrap.edge import xml
 
 _CHUNK = 1 << 18

@@ -16,7 +16,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from mrap import errors
-from mrap.auth.sigv4 import parse_amz_date
+from mrap.auth.rules import parse_amz_date
 from mrap.iam import (
     Caller,
     DecidedBy,
