@@ -324,6 +324,14 @@ def test_cross_account_grants_by_canonical_id(
     written = s3b.get_object_acl(Bucket=bucket, Key="from-b")
     assert written["Owner"]["ID"] == theirs
     assert grants(written) == [("CanonicalUser", theirs, "FULL_CONTROL")]
+    # The writer's object is not the bucket owner's: it reads it only when the ACL says so.
+    for call in (s3.get_object, s3.get_object_acl):
+        with pytest.raises(ClientError) as exc:
+            call(Bucket=bucket, Key="from-b")
+        assert error_of(exc) == ("AccessDenied", 403)
+    s3b.put_object_acl(Bucket=bucket, Key="from-b", GrantRead=f'id="{mine}"')
+    assert s3.get_object(Bucket=bucket, Key="from-b")["Body"].read() == b"b"
+    s3.delete_object(Bucket=bucket, Key="from-b")  # the bucket owner may still delete it
     with pytest.raises(ClientError) as exc:
         s3b.get_bucket_acl(Bucket=bucket)  # READ is not READ_ACP
     assert error_of(exc) == ("AccessDenied", 403)

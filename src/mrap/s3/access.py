@@ -30,7 +30,12 @@ from mrap.iam import (
     restrict_public_buckets_allows,
 )
 from mrap.operation import OpRequest
-from mrap.s3.acl_eval import grants_access
+from mrap.s3.acl_eval import (
+    OBJECT_PERMISSIONS,
+    acls_enabled,
+    foreign_object_refuses,
+    grants_access,
+)
 from mrap.services import Services
 from mrap.storage.base import RegionStore
 from mrap.store.control import BucketRecord
@@ -226,10 +231,12 @@ def authorize(
     owner = record.account_id
     policies = req.policies
     point = req.access_point
+    # With ACLs enabled another account may own an object in the bucket: reads go the long way.
+    owns_apart = bool(name) and act in OBJECT_PERMISSIONS and acls_enabled(record)
     if record.policy is None:
         # The common case: the owner's root may do anything, and without a bucket policy
         # only identity policies can allow anyone else.
-        if point is None and caller.is_root and caller.account == owner:
+        if point is None and caller.is_root and caller.account == owner and not owns_apart:
             return
         policy, public = None, False
     else:
@@ -263,6 +270,8 @@ def authorize(
     # An ACL grant stands in for a missing resource-side allow (never against a deny).
     if not decision.allowed and not grants_access(req, record, act, name, store, decision):
         raise errors.AccessDenied(access_denied_message(ctx, decision))
+    if owns_apart and foreign_object_refuses(req, record, act, name, store):
+        raise errors.AccessDenied()
 
 
 def _restricts(req: OpRequest, flags: str | None, owner: str) -> bool:

@@ -149,6 +149,32 @@ def grants_access(
     )
 
 
+def foreign_object_refuses(
+    req: OpRequest, record: BucketRecord, action: str, key: str, store: RegionStore | None
+) -> bool:
+    """Whether an object another account owns keeps the caller out, whatever the policies say.
+
+    With ACLs enabled (ObjectWriter), an object written by another account belongs to that
+    account: neither the bucket owner nor the bucket policy reach it; only its owner and the
+    grantees of its ACL may read it or its ACL.
+    """
+    if action not in OBJECT_PERMISSIONS or not acls_enabled(record):
+        return False
+    info = _object_info(req, record, key, store)
+    if info is None or info.acl is None:
+        return False
+    acl = loads(info.acl)
+    if acl.owner_account in ("", record.account_id):
+        return False
+    anonymous = req.caller.type in _ANONYMOUS_TYPES
+    account = "" if anonymous else req.caller.account
+    if account == acl.owner_account:
+        return False
+    permission = OBJECT_PERMISSIONS[action]
+    ignore = _ignores_public_acls(req, record)
+    return not acl_allows(account, not anonymous, permission, acl, ignore_public=ignore)
+
+
 def _ignores_public_acls(req: OpRequest, record: BucketRecord) -> bool:
     """IgnorePublicAcls in force: the bucket's or its owner account's setting, and always
     through an access point (access points have no ACLs, so their ACL settings are on)."""
