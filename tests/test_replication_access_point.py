@@ -3,13 +3,19 @@ convergence of concurrent writes, replica modification sync, and the figures."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import subprocess
 import sys
 import urllib.request
+from xml.etree import ElementTree
 
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from conftest import Gateway
+from test_iam_api import iam_client
+from test_mrap_control import ACCOUNT, Keys, raw
 from test_mrap_dataplane import Point, allow_account, delegate, routed
 from test_replication_engine import eventually, status, versions_of
 
@@ -106,12 +112,89 @@ def test_figures_at_metrics_and_in_the_status_command(
     with urllib.request.urlopen(f"{gateway.endpoint}/metrics", timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
         text = response.read().decode()
-    labels = f'region="us-east-1",bucket="{synced.east}",destination="{synced.west}"'
+    labels = (
+        f'region="us-east-1",bucket="{synced.east}",destination="{synced.west}"'
+        f',rule="mrap-to-{synced.west}"'
+    )
     assert f"mrap_replication_operations_total{{{labels}}} 1" in text
     assert f"mrap_replication_bytes_total{{{labels}}} 5" in text
     assert f"mrap_replication_pending_operations{{{labels}}} 0" in text
     assert f'mrap_replication_latency_seconds{{{labels},quantile="0.99"}}' in text
     out = mrap(gateway, "replication", "status", synced.name)
     (row,) = [line.split("\t") for line in out.splitlines() if line.startswith(synced.east)]
-    assert row[1] == synced.west
-    assert row[2:8] == ["0", "0", "0", "1", "5", "0"]
+    assert row[1:3] == [synced.west, f"mrap-to-{synced.west}"]
+    assert row[3:9] == ["0", "0", "0", "1", "5", "0"]
+
+
+# The S3 Control extension: POST /v20180820/mrap/instances/{name}/replicate
+
+
+def replicate_path(name: str) -> str:
+    return f"/v20180820/mrap/instances/{name}/replicate"
+
+
+def user_keys(gateway: Gateway, actions: list[str]) -> Keys:
+    """A new user of the account allowed exactly `actions` on every S3 resource."""
+    iam = iam_client(gateway)
+    user = f"replicator-{secrets.token_hex(4)}"
+    iam.create_user(UserName=user)
+    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return Keys(ACCOUNT, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def unconfigured(s3: BaseClient, bucket: str) -> bool:
+    """Neither versioning nor replication was ever set on the bucket."""
+    if "Status" in s3.get_bucket_versioning(Bucket=bucket):
+        return False
+    try:
+        s3.get_bucket_replication(Bucket=bucket)
+    except ClientError as exc:
+        return exc.response["Error"]["Code"] == "ReplicationConfigurationNotFoundError"
+    return False
+
+
+def test_control_extension_does_what_the_command_does(gateway: Gateway, s3: BaseClient) -> None:
+    point = Point(gateway, s3)
+    reply = raw(gateway, "POST", replicate_path(point.name))
+    assert reply.status == 200, reply.body
+    root = ElementTree.fromstring(reply.body)
+    assert root.tag == "{http://awss3control.amazonaws.com/doc/2018-08-20/}" + (
+        "ReplicateMultiRegionAccessPointResult"
+    )
+    texts = [e.text for e in root.iter() if e.tag.endswith("}Bucket")]
+    assert sorted(texts) == sorted([point.east, point.west])
+    for bucket, other in ((point.east, point.west), (point.west, point.east)):
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        (rule,) = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"]
+        assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{other}"
+    version = s3.put_object(Bucket=point.east, Key="via-control", Body=b"x")["VersionId"]
+    eventually(lambda: status(s3, point.east, "via-control") == "COMPLETED", "COMPLETED")
+    got = s3.get_object(Bucket=point.west, Key="via-control")
+    assert got["VersionId"] == version and got["ReplicationStatus"] == "REPLICA"
+
+
+def test_control_extension_needs_both_actions_on_every_bucket(
+    gateway: Gateway, s3: BaseClient
+) -> None:
+    point = Point(gateway, s3)
+    keys = user_keys(gateway, ["s3:PutBucketVersioning"])
+    reply = raw(gateway, "POST", replicate_path(point.name), keys=keys)
+    assert (reply.status, reply.error["Code"]) == (403, "AccessDenied")
+    assert unconfigured(s3, point.east) and unconfigured(s3, point.west)
+    keys = user_keys(gateway, ["s3:PutBucketVersioning", "s3:PutReplicationConfiguration"])
+    reply = raw(gateway, "POST", replicate_path(point.name), keys=keys)
+    assert reply.status == 200, reply.body
+    assert s3.get_bucket_versioning(Bucket=point.west)["Status"] == "Enabled"
+
+
+def test_control_extension_bad_requests_change_nothing(gateway: Gateway, s3: BaseClient) -> None:
+    point = Point(gateway, s3)
+    reply = raw(gateway, "POST", replicate_path("no-such-point"))
+    assert (reply.status, reply.error["Code"]) == (404, "NoSuchMultiRegionAccessPoint")
+    # Signed by this account's root but naming another account.
+    reply = raw(gateway, "POST", replicate_path(point.name), account="444455556666")
+    assert (reply.status, reply.error["Code"]) == (403, "AccessDenied")
+    assert unconfigured(s3, point.east) and unconfigured(s3, point.west)

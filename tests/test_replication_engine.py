@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -316,3 +317,133 @@ def test_delete_objects_markers_replicate_too(s3: BaseClient, pair: tuple[str, s
         "marker replica",
     )
     assert ("batch", version, False, "version") in versions_of(s3, destination)
+
+
+# ExistingObjectReplication
+
+
+def test_existing_objects_replicate_when_the_rule_asks(s3: BaseClient, gateway: Gateway) -> None:
+    source, destination = versioned(s3), versioned(s3, "us-west-2")
+    keys = [f"old/{n:03d}" for n in range(300)]  # more than one backfill batch
+    for key in keys:
+        s3.put_object(Bucket=source, Key=key, Body=key.encode())
+    first = s3.put_object(Bucket=source, Key="twice", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=source, Key="twice", Body=b"2", Tagging="t=v")
+    s3.delete_object(Bucket=source, Key="gone")
+    replicate(s3, gateway, source, destination, ExistingObjectReplication={"Status": "Enabled"})
+    eventually(lambda: versions_of(s3, destination) == versions_of(s3, source), "same versions")
+    eventually(lambda: status(s3, source, "twice", first) == "COMPLETED", "old version COMPLETED")
+    assert all(status(s3, source, key) == "COMPLETED" for key in keys[::50])
+    assert s3.get_object(Bucket=destination, Key="old/123")["Body"].read() == b"old/123"
+    assert s3.get_object_tagging(Bucket=destination, Key="twice")["TagSet"] == [
+        {"Key": "t", "Value": "v"}
+    ]
+    assert status(s3, destination, "twice", first) == "REPLICA"
+
+
+def test_existing_objects_stay_without_existing_object_replication(
+    s3: BaseClient, gateway: Gateway
+) -> None:
+    source, destination = versioned(s3), versioned(s3, "us-west-2")
+    s3.put_object(Bucket=source, Key="before", Body=b"b")
+    replicate(s3, gateway, source, destination)
+    s3.put_object(Bucket=source, Key="after", Body=b"a")
+    eventually(lambda: status(s3, source, "after") == "COMPLETED", "new write COMPLETED")
+    assert status(s3, source, "before") is None
+    assert [v[0] for v in versions_of(s3, destination)] == ["after"]
+
+
+def test_figures_per_rule(s3: BaseClient, gateway: Gateway) -> None:
+    source, destination = versioned(s3), versioned(s3, "us-west-2")
+    rules = [
+        {
+            "ID": rule_id,
+            "Priority": priority,
+            "Filter": {"Prefix": f"{rule_id}/"},
+            "Status": "Enabled",
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+        }
+        for priority, rule_id in enumerate(("docs", "logs"), start=1)
+    ]
+    s3.put_bucket_replication(
+        Bucket=source,
+        ReplicationConfiguration={"Role": make_role(gateway, True), "Rules": rules},
+    )
+    s3.put_object(Bucket=source, Key="docs/a", Body=b"abc")
+    s3.put_object(Bucket=source, Key="logs/1", Body=b"12345")
+    s3.put_object(Bucket=source, Key="logs/2", Body=b"67")
+    for key in ("docs/a", "logs/1", "logs/2"):
+        eventually(lambda key=key: status(s3, source, key) == "COMPLETED", f"{key} COMPLETED")
+    with urllib.request.urlopen(f"{gateway.endpoint}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    pair = f'region="us-east-1",bucket="{source}",destination="{destination}"'
+    assert f'mrap_replication_operations_total{{{pair},rule="docs"}} 1' in text
+    assert f'mrap_replication_bytes_total{{{pair},rule="docs"}} 3' in text
+    assert f'mrap_replication_operations_total{{{pair},rule="logs"}} 2' in text
+    assert f'mrap_replication_bytes_total{{{pair},rule="logs"}} 7' in text
+    assert f'mrap_replication_latency_seconds{{{pair},rule="logs",quantile="0.5"}}' in text
+
+
+def test_replicas_keep_the_parts_and_their_checksums(s3: BaseClient, pair: tuple[str, str]) -> None:
+    source, destination = pair
+    upload = s3.create_multipart_upload(Bucket=source, Key="mp", ChecksumAlgorithm="SHA256")
+    parts = [os.urandom(5 * 1024 * 1024), b"tail"]
+    done = [
+        s3.upload_part(
+            Bucket=source,
+            Key="mp",
+            UploadId=upload["UploadId"],
+            PartNumber=n,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+        )
+        for n, data in enumerate(parts, start=1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=source,
+        Key="mp",
+        UploadId=upload["UploadId"],
+        MultipartUpload={
+            "Parts": [
+                {"ETag": d["ETag"], "PartNumber": n, "ChecksumSHA256": d["ChecksumSHA256"]}
+                for n, d in enumerate(done, start=1)
+            ]
+        },
+    )
+    eventually(lambda: status(s3, source, "mp") == "COMPLETED", "multipart COMPLETED")
+    attributes = ["ObjectParts", "Checksum", "ObjectSize", "ETag"]
+    original = s3.get_object_attributes(Bucket=source, Key="mp", ObjectAttributes=attributes)
+    replica = s3.get_object_attributes(Bucket=destination, Key="mp", ObjectAttributes=attributes)
+    assert [p["ChecksumSHA256"] for p in replica["ObjectParts"]["Parts"]] == [
+        d["ChecksumSHA256"] for d in done
+    ]
+    for field in ("ObjectParts", "Checksum", "ObjectSize", "ETag"):
+        assert replica[field] == original[field]
+    second = s3.get_object(Bucket=destination, Key="mp", PartNumber=2)
+    assert second["Body"].read() == b"tail" and second["PartsCount"] == 2
+
+
+def test_existing_object_backfill_survives_kill_9(tmp_path: Path) -> None:
+    from conftest import make_gateway
+
+    gw = make_gateway(tmp_path)
+    gw.start()
+    try:
+        s3 = gw.client()
+        source, destination = versioned(s3), versioned(s3, "us-west-2")
+        keys = [f"e{i:04d}" for i in range(600)]  # several batches of the backfill
+        for key in keys:
+            s3.put_object(Bucket=source, Key=key, Body=key.encode())
+        replicate(s3, gw, source, destination, ExistingObjectReplication={"Status": "Enabled"})
+        gw.stop(9)  # the backfill was started with the configuration; its cursor is durable
+        gw.start()
+        eventually(
+            lambda: versions_of(s3, destination) == versions_of(s3, source),
+            "every existing version replicated",
+            wait=180,
+        )
+        eventually(lambda: all(status(s3, source, k) == "COMPLETED" for k in keys), "COMPLETED")
+    finally:
+        if gw.process is not None:
+            gw.stop()

@@ -15,6 +15,7 @@ from mrap import errors
 from mrap.control import mraps, policy, public_access, routes
 from mrap.control.reports import CONTROL_NAMESPACE
 from mrap.operation import Handler, Route
+from mrap.replication import control as replication_control
 
 __all__ = ["CONTROL_NAMESPACE", "resolve"]
 
@@ -83,6 +84,17 @@ _TABLE: tuple[tuple[re.Pattern[str], dict[str, Route]], ...] = (
         {
             "GET": _route(
                 "GetMultiRegionAccessPointPolicy", policy.get_multi_region_access_point_policy
+            )
+        },
+    ),
+    (
+        # An mrap extension, not an AWS operation: what `mrap replicate NAME` does.
+        re.compile(f"{_INSTANCES}/(?P<name>.+)/replicate"),
+        {
+            "POST": _route(
+                "ReplicateMultiRegionAccessPoint",
+                replication_control.replicate_multi_region_access_point,
+                "s3:PutReplicationConfiguration",
             )
         },
     ),

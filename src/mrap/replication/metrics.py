@@ -15,7 +15,8 @@ def percentile(ordered: tuple[float, ...], fraction: float) -> float:
 
 
 def all_figures(services: Services) -> list[tuple[str, ReplicationFigures]]:
-    """(region, figures) of every source bucket and destination, in every region store."""
+    """(region, figures) of every source bucket, destination and rule, in every region
+    store."""
     return [
         (region, figures)
         for region, store in sorted(services.regions.items())
@@ -51,6 +52,11 @@ def _values(f: ReplicationFigures) -> list[list[tuple[str, float]]]:
     ]
 
 
+def _label(value: str) -> str:
+    """A label value as the exposition format writes it (rule IDs are free text)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def prometheus_text(services: Services) -> str:
     """Replication figures in the Prometheus text exposition format."""
     figures = all_figures(services)
@@ -58,7 +64,10 @@ def prometheus_text(services: Services) -> str:
     for index, (name, kind, help_text) in enumerate(_SERIES):
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
         for region, f in figures:
-            labels = f'region="{region}",bucket="{f.bucket}",destination="{f.destination}"'
+            labels = (
+                f'region="{region}",bucket="{f.bucket}",destination="{f.destination}"'
+                f',rule="{_label(f.rule)}"'
+            )
             for extra, value in _values(f)[index]:
                 all_labels = f"{labels},{extra}" if extra else labels
                 lines.append(f"{name}{{{all_labels}}} {value:g}")
@@ -68,12 +77,13 @@ def prometheus_text(services: Services) -> str:
 def status_lines(figures: list[tuple[str, ReplicationFigures]]) -> list[str]:
     """A table of replication figures for `mrap replication status`."""
     lines = [
-        "SOURCE\tDESTINATION\tPENDING\tPENDING_BYTES\tFAILED\tDONE\tBYTES\tFAILURES"
+        "SOURCE\tDESTINATION\tRULE\tPENDING\tPENDING_BYTES\tFAILED\tDONE\tBYTES\tFAILURES"
         "\tLAST_S\tP50_S\tP99_S"
     ]
     for region, f in figures:
         lines.append(
-            f"{f.bucket} ({region})\t{f.destination}\t{f.pending_operations}\t{f.pending_bytes}"
+            f"{f.bucket} ({region})\t{f.destination}\t{' '.join(f.rule.split())}"
+            f"\t{f.pending_operations}\t{f.pending_bytes}"
             f"\t{f.failed_operations}\t{f.operations}\t{f.bytes}\t{f.failures}"
             f"\t{f.last_latency:.3f}\t{percentile(f.latencies, 0.5):.3f}"
             f"\t{percentile(f.latencies, 0.99):.3f}"

@@ -38,22 +38,30 @@ def plan(
     *,
     delete_marker: bool = False,
     replica_change: bool = False,
+    existing: bool = False,
 ) -> Replicate | None:
     """Where a write of `key` (with `tags`) in this bucket replicates; None: nowhere.
 
     `delete_marker`: the write is a delete marker (replicated only by rules that enable
     DeleteMarkerReplication). `replica_change`: the write changes a replica's metadata,
-    which flows back only with ReplicaModifications enabled.
+    which flows back only with ReplicaModifications enabled. `existing`: the version was
+    written before the configuration, replicated only by rules with ExistingObjectReplication.
     """
     if record.replication is None:
         return None
     winners = _winners(_config(record.replication), key, tags)
-    destinations = tuple(
-        sorted(
-            bucket
-            for bucket, rule in winners.items()
-            if (not delete_marker or rule.replicates_delete_markers)
-            and (not replica_change or rule.replica_modifications == "Enabled")
-        )
+    chosen = sorted(
+        (bucket, rule.id)
+        for bucket, rule in winners.items()
+        if (not delete_marker or rule.replicates_delete_markers)
+        and (not replica_change or rule.replica_modifications == "Enabled")
+        and (not existing or rule.existing_object_replication == "Enabled")
     )
-    return Replicate(destinations) if destinations else None
+    if not chosen:
+        return None
+    return Replicate(tuple(b for b, _ in chosen), tuple(r for _, r in chosen))
+
+
+def backfills_existing(config: ReplicationConfig) -> bool:
+    """Whether putting this configuration replicates the versions already in the bucket."""
+    return any(r.enabled and r.existing_object_replication == "Enabled" for r in config.rules)

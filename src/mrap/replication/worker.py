@@ -17,15 +17,25 @@ from dataclasses import replace
 
 from mrap.replication.model import ReplicationConfig
 from mrap.replication.permissions import denial
+from mrap.replication.rules import plan
 from mrap.routing.health import Health
+from mrap.s3.parts import MAX_PART_NUMBER
 from mrap.services import Services
-from mrap.storage.base import ObjectInfo, RegionStore, ReplicationTask
+from mrap.storage.base import (
+    ExistingVersion,
+    ObjectInfo,
+    PartInfo,
+    RegionStore,
+    Replicate,
+    ReplicationTask,
+)
 from mrap.storage.local.files import iter_file
 from mrap.store.regions import RegionMarks
 
 log = logging.getLogger(__name__)
 
 BATCH = 64  # tasks claimed at a time per region
+BACKFILL_BATCH = 256  # existing versions queued per transaction
 LEASE = 15.0  # seconds a claim holds before another worker may take the task
 IDLE = 0.05  # seconds between polls of empty queues
 DOWN_RETRY = 1.0  # seconds a destination whose region is down is left alone
@@ -66,11 +76,30 @@ class ReplicationWorker:
         for region, store in self._services.regions.items():
             if not self._health.healthy(region):
                 continue  # its queue waits; nothing written there is lost
+            busy = await self._backfill(store) or busy
             tasks = await store.claim_replication(BATCH, LEASE)
             if tasks:
                 busy = True
                 down: set[str] = set()
                 await asyncio.gather(*(self._handle(store, t, down) for t in tasks))
+        return busy
+
+    async def _backfill(self, store: RegionStore) -> bool:
+        """Queue one batch of each bucket's existing versions; whether there were any.
+
+        Processes of one gateway may read the same batch; the store queues it only once.
+        """
+        busy = False
+        for bucket in store.backfills():
+            record = self._services.control.get_bucket(bucket)
+            batch: list[tuple[ExistingVersion, Replicate | None]] = []
+            if record is not None:  # a bucket gone since gets an empty batch: the end
+                batch = [
+                    (v, plan(record, v.key, v.tags, delete_marker=v.marker, existing=True))
+                    for v in store.existing_versions(bucket, BACKFILL_BATCH)
+                ]
+            await store.backfill_batch(bucket, batch)
+            busy = busy or bool(batch)
         return busy
 
     async def _handle(self, source: RegionStore, task: ReplicationTask, down: set[str]) -> None:
@@ -142,10 +171,17 @@ async def _copy_object(
     info, fh = opened
     if fh is None:
         return
+    parts: list[PartInfo] = []
+    if info.parts_count:
+        found = source.object_parts(
+            task.bucket, task.key, task.version_id, after=0, limit=MAX_PART_NUMBER
+        )
+        parts = found[1] if found is not None else []
     with contextlib.closing(fh):
         blob = await destination.write_blob(iter_file(fh, 0, info.size))
     replica = replace(info, tags=dict(info.tags), version_id=task.version_id)
-    await destination.write_replica(task.destination, replica, blob)  # frees blob on failure
+    # frees the blob on failure
+    await destination.write_replica(task.destination, replica, blob, parts)
 
 
 def replication_worker(services: Services) -> ReplicationWorker:

@@ -98,9 +98,16 @@ class Versioning:
 
 @dataclass(frozen=True)
 class Replicate:
-    """Where a write must be replicated: the destination buckets its rules chose."""
+    """Where a write must be replicated: the destination buckets its rules chose, and the ID
+    of the rule that chose each (in the same order, for the per-rule figures)."""
 
     destinations: tuple[str, ...]
+    rules: tuple[str, ...] = ()
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(destination bucket, rule ID) pairs; the ID is empty where none was given."""
+        rules = self.rules + ("",) * (len(self.destinations) - len(self.rules))
+        return list(zip(self.destinations, rules, strict=True))
 
 
 @dataclass(frozen=True)
@@ -116,15 +123,28 @@ class ReplicationTask:
     size: int
     enqueued: float
     attempts: int
+    rule: str = ""  # the ID of the rule that queued it
+
+
+@dataclass(frozen=True)
+class ExistingVersion:
+    """A version written before its bucket's replication configuration, to be backfilled."""
+
+    key: str
+    version_id: str
+    marker: bool
+    size: int
+    tags: dict[str, str]
 
 
 @dataclass(frozen=True)
 class ReplicationFigures:
-    """Replication of one (source bucket, destination bucket) pair in a region: what waits,
-    and what was done (by every process)."""
+    """Replication by one rule of a source bucket to one destination bucket, in a region:
+    what waits, and what was done (by every process)."""
 
     bucket: str
     destination: str
+    rule: str = ""
     pending_operations: int = 0
     pending_bytes: int = 0
     failed_operations: int = 0  # tasks that gave up (their versions show FAILED)
@@ -370,8 +390,27 @@ class RegionStore(Protocol):
     def replication_figures(self) -> list[ReplicationFigures]:
         """Replication work waiting and done, per source bucket and destination."""
 
-    async def write_replica(self, bucket: str, info: ObjectInfo, blob: Blob | None) -> None:
-        """Store a replica version (None: a delete marker) with its source's id and time."""
+    async def start_backfill(self, bucket: str, cutoff: float) -> None:
+        """Queue the bucket's versions last modified before `cutoff` (epoch seconds) for
+        replication, from the first key on (restarting any backfill in progress)."""
+
+    def backfills(self) -> list[str]:
+        """The buckets with a backfill in progress."""
+
+    def existing_versions(self, bucket: str, limit: int) -> list[ExistingVersion]:
+        """The next `limit` versions a bucket's backfill has to consider, in key order."""
+
+    async def backfill_batch(
+        self, bucket: str, batch: Sequence[tuple[ExistingVersion, Replicate | None]]
+    ) -> None:
+        """Queue a batch from `existing_versions` (None: that version replicates nowhere) and
+        move past it, in one transaction; an empty batch ends the backfill."""
+
+    async def write_replica(
+        self, bucket: str, info: ObjectInfo, blob: Blob | None, parts: Sequence[PartInfo] = ()
+    ) -> None:
+        """Store a replica version (None: a delete marker) with its source's id and time, and
+        the parts (sizes, checksums) of a multipart source."""
 
     async def replica_tags(
         self, bucket: str, key: str, version_id: str, tags: dict[str, str]

@@ -11,11 +11,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from mrap import errors
-from mrap.storage.base import ObjectInfo, Replicate, ReplicationFigures, ReplicationTask
-from mrap.storage.local import versions
+from mrap.storage.base import (
+    ExistingVersion,
+    ObjectInfo,
+    PartInfo,
+    Replicate,
+    ReplicationFigures,
+    ReplicationTask,
+)
+from mrap.storage.local import object_parts, versions
 from mrap.storage.local.schema import meta_json
 
 PENDING = "PENDING"
@@ -39,8 +47,11 @@ def enqueue(
     now = time.time()
     conn.executemany(
         "INSERT INTO replication_queue(bucket, key, version_id, destination, kind, size,"
-        " enqueued) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(bucket, key.encode(), version_id, d, kind, size, now) for d in replicate.destinations],
+        " enqueued, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (bucket, key.encode(), version_id, destination, kind, size, now, rule)
+            for destination, rule in replicate.targets()
+        ],
     )
 
 
@@ -63,7 +74,8 @@ def claim(conn: sqlite3.Connection, limit: int, lease: float) -> list[Replicatio
         "UPDATE replication_queue SET claimed_until = ?1 + ?2 WHERE id IN ("
         " SELECT id FROM replication_queue WHERE next_try <= ?1 AND claimed_until <= ?1"
         " ORDER BY id LIMIT ?3)"
-        " RETURNING id, bucket, key, version_id, destination, kind, size, enqueued, attempts",
+        " RETURNING id, bucket, key, version_id, destination, kind, size, enqueued, attempts,"
+        " rule",
         (now, lease, limit),
     ).fetchall()
     return sorted(
@@ -99,27 +111,29 @@ _LATENCY_SLOTS = 8192  # latencies kept per pair for the percentiles
 
 
 def _count(conn: sqlite3.Connection, task: ReplicationTask, done: bool, now: float) -> None:
+    pair = (task.bucket, task.destination, task.rule)
     conn.execute(
-        "INSERT OR IGNORE INTO replication_stats(bucket, destination) VALUES (?, ?)",
-        (task.bucket, task.destination),
+        "INSERT OR IGNORE INTO replication_counts(bucket, destination, rule) VALUES (?, ?, ?)",
+        pair,
     )
     if not done:
         conn.execute(
-            "UPDATE replication_stats SET failures = failures + 1"
-            " WHERE bucket = ? AND destination = ?",
-            (task.bucket, task.destination),
+            "UPDATE replication_counts SET failures = failures + 1"
+            " WHERE bucket = ? AND destination = ? AND rule = ?",
+            pair,
         )
         return
     latency = max(0.0, now - task.enqueued)
     operations = conn.execute(
-        "UPDATE replication_stats SET operations = operations + 1, bytes = bytes + ?,"
-        " last_latency = ? WHERE bucket = ? AND destination = ? RETURNING operations",
-        (task.size, latency, task.bucket, task.destination),
+        "UPDATE replication_counts SET operations = operations + 1, bytes = bytes + ?,"
+        " last_latency = ? WHERE bucket = ? AND destination = ? AND rule = ?"
+        " RETURNING operations",
+        (task.size, latency, *pair),
     ).fetchone()[0]
     conn.execute(
-        "INSERT OR REPLACE INTO replication_latency(bucket, destination, slot, latency)"
-        " VALUES (?, ?, ?, ?)",
-        (task.bucket, task.destination, operations % _LATENCY_SLOTS, latency),
+        "INSERT OR REPLACE INTO replication_latencies(bucket, destination, rule, slot, latency)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (*pair, operations % _LATENCY_SLOTS, latency),
     )
 
 
@@ -162,34 +176,35 @@ def defer(conn: sqlite3.Connection, destination: str, until: float) -> None:
 
 
 def figures(conn: sqlite3.Connection) -> list[ReplicationFigures]:
-    """Replication waiting and done, per source bucket and destination."""
-    found: dict[tuple[str, str], ReplicationFigures] = {}
+    """Replication waiting and done, per source bucket, destination and rule."""
+    found: dict[tuple[str, str, str], ReplicationFigures] = {}
     for row in conn.execute(
-        "SELECT bucket, destination, sum(next_try != ?1), sum(CASE WHEN next_try != ?1"
+        "SELECT bucket, destination, rule, sum(next_try != ?1), sum(CASE WHEN next_try != ?1"
         " THEN size ELSE 0 END), sum(next_try = ?1) FROM replication_queue"
-        " GROUP BY bucket, destination",
+        " GROUP BY bucket, destination, rule",
         (_GAVE_UP,),
     ):
-        found[(row[0], row[1])] = ReplicationFigures(*row)
+        found[(row[0], row[1], row[2])] = ReplicationFigures(*row)
     for row in conn.execute(
-        "SELECT bucket, destination, operations, bytes, failures, last_latency"
-        " FROM replication_stats"
+        "SELECT bucket, destination, rule, operations, bytes, failures, last_latency"
+        " FROM replication_counts"
     ):
+        group = (row[0], row[1], row[2])
         latencies = tuple(
             r[0]
             for r in conn.execute(
-                "SELECT latency FROM replication_latency WHERE bucket = ? AND destination = ?"
-                " ORDER BY latency",
-                (row[0], row[1]),
+                "SELECT latency FROM replication_latencies"
+                " WHERE bucket = ? AND destination = ? AND rule = ? ORDER BY latency",
+                group,
             )
         )
-        pending = found.get((row[0], row[1]), ReplicationFigures(row[0], row[1]))
-        found[(row[0], row[1])] = replace(
+        pending = found.get(group, ReplicationFigures(*group))
+        found[group] = replace(
             pending,
-            operations=row[2],
-            bytes=row[3],
-            failures=row[4],
-            last_latency=row[5],
+            operations=row[3],
+            bytes=row[4],
+            failures=row[5],
+            last_latency=row[6],
             latencies=latencies,
         )
     return [found[k] for k in sorted(found)]
@@ -244,9 +259,14 @@ def _has_version(conn: sqlite3.Connection, bucket: str, key: bytes, version_id: 
 
 
 def write_replica(
-    conn: sqlite3.Connection, bucket: str, info: ObjectInfo, file: str | None
+    conn: sqlite3.Connection,
+    bucket: str,
+    info: ObjectInfo,
+    file: str | None,
+    parts: Sequence[PartInfo] = (),
 ) -> list[str]:
-    """Record a replica version (`file` None: a delete marker) with the source's id and time.
+    """Record a replica version (`file` None: a delete marker) with the source's id and time,
+    and the parts of a multipart source (for GetObjectAttributes and `partNumber` reads).
 
     Writing a version that is already there changes nothing (a retried copy); the unused
     file is returned to be removed.
@@ -280,6 +300,7 @@ def write_replica(
                 meta_json(info),
             ),
         )
+        object_parts.record(conn, file, parts)
     _reorder(conn, bucket, key)
     return []
 
@@ -297,3 +318,83 @@ def replica_tags(
             params,
         ).rowcount
     return bool(changed)
+
+
+# Existing-object replication
+
+
+def start_backfill(conn: sqlite3.Connection, bucket: str, cutoff: float) -> None:
+    """Begin (or begin again) queueing the bucket's versions older than `cutoff`."""
+    conn.execute(
+        "INSERT OR REPLACE INTO replication_backfill(bucket, cutoff) VALUES (?, ?)",
+        (bucket, cutoff),
+    )
+
+
+def backfills(conn: sqlite3.Connection) -> list[str]:
+    """The buckets whose backfill is in progress."""
+    return [r[0] for r in conn.execute("SELECT bucket FROM replication_backfill ORDER BY bucket")]
+
+
+def existing_versions(conn: sqlite3.Connection, bucket: str, limit: int) -> list[ExistingVersion]:
+    """The next versions after the backfill's cursor that existed before its cutoff and
+    never had a replication status (replicas and versions already queued are skipped)."""
+    row = conn.execute(
+        "SELECT cutoff, after_key, after_version FROM replication_backfill WHERE bucket = ?",
+        (bucket,),
+    ).fetchone()
+    if row is None:
+        return []
+    rows = conn.execute(
+        "SELECT key, version_id, marker, size, meta FROM ("
+        " SELECT key, version_id, 0 AS marker, size, last_modified, meta FROM objects"
+        " WHERE bucket = ?1 UNION ALL"
+        " SELECT key, version_id, marker, size, last_modified, meta FROM versions"
+        " WHERE bucket = ?1)"
+        " WHERE (key, version_id) > (?3, ?4) AND last_modified < ?2"
+        " AND json_extract(meta, '$.replication_status') IS NULL"
+        " ORDER BY key, version_id LIMIT ?5",
+        (bucket, row[0], row[1], row[2], limit),
+    ).fetchall()
+    return [
+        ExistingVersion(
+            r[0].decode(), r[1], bool(r[2]), r[3], dict(json.loads(r[4]).get("tags") or {})
+        )
+        for r in rows
+    ]
+
+
+def backfill_batch(
+    conn: sqlite3.Connection,
+    bucket: str,
+    batch: Sequence[tuple[ExistingVersion, Replicate | None]],
+) -> None:
+    """Queue a batch of existing versions and move the cursor past it; none: done.
+
+    A batch the cursor has already passed (another process queued it first) is dropped, so
+    each version is queued once.
+    """
+    if not batch:
+        conn.execute("DELETE FROM replication_backfill WHERE bucket = ?", (bucket,))
+        return
+    first = batch[0][0]
+    ahead = conn.execute(
+        "SELECT 1 FROM replication_backfill WHERE bucket = ?"
+        " AND (after_key, after_version) < (?, ?)",
+        (bucket, first.key.encode(), first.version_id),
+    ).fetchone()
+    if ahead is None:
+        return
+    for version, replicate in batch:
+        if replicate is None:
+            continue
+        kind = "marker" if version.marker else "object"
+        enqueue(conn, bucket, version.key, version.version_id, replicate, kind, version.size)
+        if not version.marker:
+            task = ReplicationTask(0, bucket, version.key, version.version_id, "", kind, 0, 0, 0)
+            _set_status(conn, task, PENDING)
+    last = batch[-1][0]
+    conn.execute(
+        "UPDATE replication_backfill SET after_key = ?, after_version = ? WHERE bucket = ?",
+        (last.key.encode(), last.version_id, bucket),
+    )

@@ -88,28 +88,40 @@ CREATE TABLE IF NOT EXISTS replication_queue (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL DEFAULT 0,
     claimed_until REAL NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    rule TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS replication_due ON replication_queue(next_try, claimed_until);
 CREATE INDEX IF NOT EXISTS replication_by_version
     ON replication_queue(bucket, key, version_id);
--- What replication did per (source bucket, destination bucket), kept by every process that
--- copies: counters, and the latencies of the last copies in a ring of slots.
-CREATE TABLE IF NOT EXISTS replication_stats (
+-- What replication did per (source bucket, destination bucket, rule ID), kept by every
+-- process that copies: counters, and the latencies of the last copies in a ring of slots.
+CREATE TABLE IF NOT EXISTS replication_counts (
     bucket TEXT NOT NULL,
     destination TEXT NOT NULL,
+    rule TEXT NOT NULL,
     operations INTEGER NOT NULL DEFAULT 0,
     bytes INTEGER NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0,
     last_latency REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (bucket, destination)
+    PRIMARY KEY (bucket, destination, rule)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replication_latency (
+-- Existing-object replication of a bucket in progress: the versions last modified before
+-- `cutoff` (when the configuration was put) are queued in key order, a batch per
+-- transaction that also moves the cursor, so a restart resumes where it stopped.
+CREATE TABLE IF NOT EXISTS replication_backfill (
+    bucket TEXT PRIMARY KEY,
+    cutoff REAL NOT NULL,
+    after_key BLOB NOT NULL DEFAULT x'',
+    after_version TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS replication_latencies (
     bucket TEXT NOT NULL,
     destination TEXT NOT NULL,
+    rule TEXT NOT NULL,
     slot INTEGER NOT NULL,
     latency REAL NOT NULL,
-    PRIMARY KEY (bucket, destination, slot)
+    PRIMARY KEY (bucket, destination, rule, slot)
 ) WITHOUT ROWID;
 """
 
@@ -121,6 +133,7 @@ _ADDED_COLUMNS = {
         "tags TEXT",
     ),
     "objects": ("version_id TEXT NOT NULL DEFAULT 'null'", "seq INTEGER NOT NULL DEFAULT 0"),
+    "replication_queue": ("rule TEXT NOT NULL DEFAULT ''",),
 }
 
 # The columns `row_info` reads, in its order, for both object tables.

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from mrap import errors
 from mrap.storage.base import (
     Blob,
     DeleteResult,
+    ExistingVersion,
     ListEntry,
     ListPage,
     ObjectInfo,
@@ -280,15 +281,36 @@ class LocalRegionStore(LocalUploads):
         """Replication work waiting and done, per source bucket and destination."""
         return replication.figures(self._read)
 
-    async def write_replica(self, bucket: str, info: ObjectInfo, blob: Blob | None) -> None:
+    async def start_backfill(self, bucket: str, cutoff: float) -> None:
+        """Queue the bucket's versions older than `cutoff` for replication, from the start."""
+        await self._writer.run(lambda conn: replication.start_backfill(conn, bucket, cutoff))
+
+    def backfills(self) -> list[str]:
+        """The buckets with a backfill in progress."""
+        return replication.backfills(self._read)
+
+    def existing_versions(self, bucket: str, limit: int) -> list[ExistingVersion]:
+        """The next `limit` versions a bucket's backfill has to consider, in key order."""
+        return replication.existing_versions(self._read, bucket, limit)
+
+    async def backfill_batch(
+        self, bucket: str, batch: Sequence[tuple[ExistingVersion, Replicate | None]]
+    ) -> None:
+        """Queue a backfill batch and move past it in one transaction (empty: done)."""
+        await self._writer.run(lambda conn: replication.backfill_batch(conn, bucket, batch))
+
+    async def write_replica(
+        self, bucket: str, info: ObjectInfo, blob: Blob | None, parts: Sequence[PartInfo] = ()
+    ) -> None:
         """Store a replica: `info` with its source's version id and last-modified time, the
-        bytes in `blob` (None for a delete marker). Idempotent."""
+        bytes in `blob` (None for a delete marker) and a multipart source's `parts`.
+        Idempotent."""
         if blob is None:
             await self._writer.run(lambda conn: replication.write_replica(conn, bucket, info, None))
             return
 
         def make_txn(name: str) -> Callable[[sqlite3.Connection], list[str]]:
-            return lambda conn: replication.write_replica(conn, bucket, info, name)
+            return lambda conn: replication.write_replica(conn, bucket, info, name, parts)
 
         await self._remove(await self._commit(make_txn, blob))
 
