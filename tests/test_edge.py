@@ -265,7 +265,7 @@ def test_head_errors_have_no_body(gateway: Gateway, bucket: str) -> None:
         ("GET", "/{bucket}?cors"),
         ("PUT", "/{bucket}?lifecycle"),
         ("GET", "/{bucket}?encryption"),
-        ("GET", "/{bucket}/key?legal-hold"),
+        ("GET", "/{bucket}/key?torrent"),
         ("GET", "/{bucket}?website"),
     ],
 )

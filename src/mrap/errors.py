@@ -304,9 +304,41 @@ ControlPermanentRedirect = _error(
 ReplicationConfigurationNotFoundError = _error(
     "ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found"
 )
+ObjectLockVersioningLocked = _error(
+    "InvalidBucketState",
+    409,
+    "An Object Lock configuration is present on this bucket, so the versioning state cannot be"
+    " changed.",
+)
 ReplicationVersioningLocked = _error(
     "InvalidBucketState",
     409,
     "A replication configuration is present on this bucket, so you cannot change the versioning"
     " state. To change the versioning state, first delete the replication configuration.",
+)
+
+# Object Lock and restore.
+ObjectLockConfigurationNotFoundError = _error(
+    "ObjectLockConfigurationNotFoundError",
+    404,
+    "Object Lock configuration does not exist for this bucket",
+)
+NoSuchObjectLockConfiguration = _error(
+    "NoSuchObjectLockConfiguration",
+    404,
+    "The specified object does not have a ObjectLock configuration",
+)
+ObjectLockVersioningRequired = _error(
+    "InvalidBucketState",
+    409,
+    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
+)
+# An AccessDenied, so code that catches refusals catches this one too.
+ObjectLocked: type[S3Error] = type(
+    "AccessDenied",
+    (AccessDenied,),
+    {"default_message": "Access Denied because object protected by object lock."},
+)
+InvalidObjectState = _error(
+    "InvalidObjectState", 403, "Restore is not allowed for the object's current storage class"
 )

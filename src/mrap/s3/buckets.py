@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.s3 import object_lock
 from mrap.s3.access import authorize, authorize_identity, find_bucket, owned_bucket
 from mrap.s3.acl import acl_for_new_bucket
 from mrap.s3.names import check_bucket_name
@@ -40,7 +41,7 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
     region = _region_for(services, constraint)
     services.control.ensure_account(req.principal.account_id)
     ownership = requested_ownership(req)
-    services.control.register_bucket(
+    record = services.control.register_bucket(
         req.bucket,
         req.principal.account_id,
         region,
@@ -49,6 +50,8 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
     )
     try:
         await services.regions[region].create_bucket(req.bucket)
+        if object_lock.enable_on_create(req):
+            await object_lock.enable(services, record)
     except BaseException:
         services.control.unregister_bucket(req.bucket)
         raise

@@ -9,8 +9,10 @@ from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.replication.rules import plan
 from mrap.s3.access import authorize, find_bucket
 from mrap.s3.checksums import small_body_verifier
+from mrap.s3.object_lock import check_deletable
 from mrap.s3.versioning import valid_version_id
 from mrap.services import Services
+from mrap.storage.base import RegionStore
 from mrap.store.control import BucketRecord
 
 MAX_KEYS = 1000
@@ -45,6 +47,12 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
     denied = {
         i for i, (key, version) in enumerate(keys) if not _may_delete(req, record, key, version)
     }
+    locked = {
+        i
+        for i, (key, version) in enumerate(keys)
+        if i not in denied and version is not None and _locked(req, record, store, key, version)
+    }
+    denied |= locked
     # Queued in request order, so deletes of one key's versions apply in that order.
     outcomes = await asyncio.gather(
         *(
@@ -70,7 +78,12 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
                         ("Key", key),
                         ("VersionId", version),
                         ("Code", "AccessDenied"),
-                        ("Message", errors.AccessDenied.default_message),
+                        (
+                            "Message",
+                            (
+                                errors.ObjectLocked if i in locked else errors.AccessDenied
+                            ).default_message,
+                        ),
                     ],
                 )
             )
@@ -110,6 +123,19 @@ def _may_delete(req: OpRequest, record: BucketRecord, key: str, version: str | N
     except errors.AccessDenied:
         return False
     return True
+
+
+def _locked(
+    req: OpRequest, record: BucketRecord, store: RegionStore, key: str, version: str
+) -> bool:
+    """Whether Object Lock protects this version from deletion."""
+    if not valid_version_id(version):
+        return False
+    try:
+        check_deletable(req, record, store.head_object(record.name, key, version))
+    except errors.AccessDenied:
+        return True
+    return False
 
 
 _CHECKSUM_HEADERS = tuple(

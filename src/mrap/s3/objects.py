@@ -27,6 +27,7 @@ from mrap.s3.checksums import (
 from mrap.s3.conditions import byte_range, evaluate, precheck_write
 from mrap.s3.metadata import metadata_from, object_headers
 from mrap.s3.names import check_key
+from mrap.s3.object_lock import check_deletable, lock_for_upload, lock_headers
 from mrap.s3.parts import PartSpan, part_number, part_span
 from mrap.s3.tagging import tags_from_header, with_header_tags
 from mrap.s3.versioning import (
@@ -37,7 +38,7 @@ from mrap.s3.versioning import (
     written_headers,
 )
 from mrap.services import Services
-from mrap.storage.base import ObjectInfo
+from mrap.storage.base import LOCK_FIELDS, ObjectInfo
 from mrap.storage.local.store import iter_file
 
 MAX_PUT_SIZE = 5 * 1024**3
@@ -69,6 +70,8 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
     check_upload_length(req, MAX_PUT_SIZE)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
     info.acl = acl_for_new_object(services, req, record)
+    for name, value in lock_for_upload(req, record).items():
+        setattr(info, name, value)
     condition = precheck_write(store, req)
     check = body_check(req.headers, default=DEFAULT_ALGORITHM)
     blob = await store.write_blob(check.watch(req.body.chunks()))
@@ -93,6 +96,7 @@ def _read_headers(req: OpRequest, info: ObjectInfo) -> dict[str, str]:
         headers["x-amz-replication-status"] = info.replication_status
     if info.tags:
         headers["x-amz-tagging-count"] = str(len(info.tags))
+    headers.update(lock_headers(info))
     if _checksum_mode(req):
         headers.update(checksum_headers(info))
     return headers
@@ -170,6 +174,8 @@ async def delete_object(services: Services, req: OpRequest) -> OpResponse:
     with versionId, remove that version for good (no error when it is already gone)."""
     version_id = check_version_id(req)
     record, store = owned_bucket(services, req)
+    if version_id is not None:
+        check_deletable(req, record, store.head_object(req.bucket, req.key, version_id))
     # Deletes of a version are never replicated; a new delete marker may be.
     replicate = None if version_id else plan(record, req.key, {}, delete_marker=True)
     result = await store.delete_object(req.bucket, req.key, version_id, replicate)
@@ -236,6 +242,8 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     check_key(req.key)
     # A copy gets the ACL its own headers ask for (the default without), never the source's.
     acl = acl_for_new_object(services, req, record)
+    # Nor the source's Object Lock: its own headers, else the bucket's default retention.
+    lock = dict.fromkeys(LOCK_FIELDS, "") | lock_for_upload(req, record)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
     directive = _directive(req, "x-amz-metadata-directive", "metadata")
     tag_directive = _directive(req, "x-amz-tagging-directive", "tagging")
@@ -260,6 +268,8 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
             info = replace(src_info, key=req.key, parts_count=0, version_id=None)
         info.tags = dict(src_info.tags)
         info.acl = acl
+        for name, value in lock.items():
+            setattr(info, name, value)
         if tag_directive == "REPLACE":
             info.tags = tags_from_header(req.headers.get("x-amz-tagging", ""))
         check = BodyCheck()

@@ -24,6 +24,8 @@ from mrap.s3 import (
     multipart,
     multipart_copy,
     multipart_list,
+    object_lock,
+    object_retention,
     objects,
     ownership,
     request_payment,
@@ -79,17 +81,12 @@ _UNIMPLEMENTED_BUCKET = (
     ("logging", "BucketLogging", "GP"),
     ("notification", "BucketNotificationConfiguration", "GP"),
     ("accelerate", "BucketAccelerateConfiguration", "GP"),
-    ("object-lock", "ObjectLockConfiguration", "GP"),
     ("analytics", "BucketAnalyticsConfiguration", "GPD"),
     ("metrics", "BucketMetricsConfiguration", "GPD"),
     ("inventory", "BucketInventoryConfiguration", "GPD"),
     ("intelligent-tiering", "BucketIntelligentTieringConfiguration", "GPD"),
 )
-_UNIMPLEMENTED_OBJECT = (
-    ("legal-hold", "ObjectLegalHold", "GP"),
-    ("retention", "ObjectRetention", "GP"),
-    ("torrent", "ObjectTorrent", "G"),
-)
+_UNIMPLEMENTED_OBJECT = (("torrent", "ObjectTorrent", "G"),)
 _VERBS = {"G": ("Get", "GET"), "P": ("Put", "PUT"), "D": ("Delete", "DELETE")}
 
 
@@ -245,6 +242,22 @@ OPERATIONS: tuple[Operation, ...] = (
         replication.delete_bucket_replication,
         "s3:PutReplicationConfiguration",
     ),
+    _op(
+        "GetObjectLockConfiguration",
+        "GET",
+        "bucket",
+        "object-lock",
+        object_lock.get_object_lock_configuration,
+        "s3:GetBucketObjectLockConfiguration",
+    ),
+    _op(
+        "PutObjectLockConfiguration",
+        "PUT",
+        "bucket",
+        "object-lock",
+        object_lock.put_object_lock_configuration,
+        "s3:PutBucketObjectLockConfiguration",
+    ),
     *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
     _op("GetObject", "GET", "object", "", objects.get_object),
     _op(
@@ -308,7 +321,35 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("GetObjectTagging", "GET", "object", "tagging", tagging.get_object_tagging),
     _op("PutObjectTagging", "PUT", "object", "tagging", tagging.put_object_tagging),
     _op("DeleteObjectTagging", "DELETE", "object", "tagging", tagging.delete_object_tagging),
-    _op("RestoreObject", "POST", "object", "restore"),
+    _op("RestoreObject", "POST", "object", "restore", object_retention.restore_object),
+    _op(
+        "GetObjectLegalHold",
+        "GET",
+        "object",
+        "legal-hold",
+        object_retention.get_object_legal_hold,
+    ),
+    _op(
+        "PutObjectLegalHold",
+        "PUT",
+        "object",
+        "legal-hold",
+        object_retention.put_object_legal_hold,
+    ),
+    _op(
+        "GetObjectRetention",
+        "GET",
+        "object",
+        "retention",
+        object_retention.get_object_retention,
+    ),
+    _op(
+        "PutObjectRetention",
+        "PUT",
+        "object",
+        "retention",
+        object_retention.put_object_retention,
+    ),
     _op("SelectObjectContent", "POST", "object", "select select-type", None, "s3:GetObject"),
     _op("GetObjectAcl", "GET", "object", "acl", acl.get_object_acl),
     _op("PutObjectAcl", "PUT", "object", "acl", acl.put_object_acl),

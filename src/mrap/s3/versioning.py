@@ -120,6 +120,8 @@ async def put_bucket_versioning(services: Services, req: OpRequest) -> OpRespons
         # MFA delete needs the root user's MFA device, which this server does not have:
         # answered as S3 answers a request without a valid x-amz-mfa.
         raise errors.AccessDenied("Mfa Authentication must be used for this request")
+    if status == "Suspended" and record.object_lock is not None:
+        raise errors.ObjectLockVersioningLocked()  # Object Lock needs versions to hold
     if status == "Suspended" and record.replication is not None:
         raise errors.ReplicationVersioningLocked()
     await store.set_versioning(

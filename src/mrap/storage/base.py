@@ -39,6 +39,14 @@ class ObjectInfo:
     # x-amz-replication-status: PENDING, COMPLETED or FAILED on a source, REPLICA on a
     # replica, "" on a version that no replication rule selected.
     replication_status: str = ""
+    # Object Lock of the version: retention mode (GOVERNANCE or COMPLIANCE) and its
+    # retain-until date (ISO 8601, UTC), legal hold ON or OFF; "" when never set.
+    lock_mode: str = ""
+    lock_until: str = ""
+    legal_hold: str = ""
+
+
+LOCK_FIELDS = ("lock_mode", "lock_until", "legal_hold")
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -326,6 +334,12 @@ class RegionStore(Protocol):
         self, bucket: str, key: str, version_id: str | None, acl: str | None
     ) -> ObjectInfo | None:
         """Replace the ACL of a version (the latest without `version_id`); like
+        set_object_tags, the version as it now is, a delete marker unchanged, or None."""
+
+    async def set_object_lock(
+        self, bucket: str, key: str, version_id: str | None, fields: dict[str, str]
+    ) -> ObjectInfo | None:
+        """Change Object Lock fields (LOCK_FIELDS; "" removes one) of a version; like
         set_object_tags, the version as it now is, a delete marker unchanged, or None."""
 
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:

@@ -59,11 +59,12 @@ _ADDED_COLUMNS = (
     ("buckets", "acl", "TEXT"),
     ("buckets", "request_payer", "TEXT"),
     ("buckets", "replication", "TEXT"),
+    ("buckets", "object_lock", "TEXT"),
 )
 
 _BUCKET_COLUMNS = (
     "name, account_id, region, created, policy, public_access_block, object_ownership, acl,"
-    " request_payer, replication"
+    " request_payer, replication, object_lock"
 )
 
 DEFAULT_PUBLIC_ACCESS_BLOCK = "1111"
@@ -122,6 +123,8 @@ class BucketRecord:
     acl: str | None = None  # the bucket ACL as stored by mrap.s3.acl_model; None: private
     request_payer: str | None = None  # "Requester" for a Requester Pays bucket; None: owner
     replication: str | None = None  # the replication configuration (mrap.replication.model JSON)
+    # Object Lock (mrap.s3.object_lock JSON); None: the bucket has no Object Lock.
+    object_lock: str | None = None
 
 
 class AccountExists(ValueError):
@@ -409,6 +412,11 @@ class ControlStore:
         """Store who pays for a bucket's requests: "Requester", or None for the owner."""
         with self._write_lock:
             self._conn.execute("UPDATE buckets SET request_payer = ? WHERE name = ?", (payer, name))
+
+    def set_object_lock(self, name: str, config: str) -> None:
+        """Store a bucket's Object Lock configuration (once enabled it stays enabled)."""
+        with self._write_lock:
+            self._conn.execute("UPDATE buckets SET object_lock = ? WHERE name = ?", (config, name))
 
     def set_bucket_replication(self, name: str, config: str | None) -> None:
         """Store (or with None remove) a bucket's replication configuration, validated."""

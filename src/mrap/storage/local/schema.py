@@ -18,7 +18,7 @@ import json
 import sqlite3
 from typing import Any
 
-from mrap.storage.base import NULL_VERSION, ObjectInfo
+from mrap.storage.base import LOCK_FIELDS, NULL_VERSION, ObjectInfo
 from mrap.storage.local import object_parts
 
 SCHEMA = """
@@ -176,6 +176,7 @@ def meta_json(info: ObjectInfo) -> str:
         fields["acl"] = info.acl
     if info.replication_status:
         fields["replication_status"] = info.replication_status
+    fields.update((name, getattr(info, name)) for name in LOCK_FIELDS if getattr(info, name))
     return json.dumps(fields, separators=(",", ":"))
 
 

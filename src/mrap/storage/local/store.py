@@ -234,6 +234,14 @@ class LocalRegionStore(LocalUploads):
             lambda conn: versions.set_acl(conn, bucket, key, version_id, acl)
         )
 
+    async def set_object_lock(
+        self, bucket: str, key: str, version_id: str | None, fields: dict[str, str]
+    ) -> ObjectInfo | None:
+        """Change Object Lock fields of a version; see RegionStore.set_object_lock."""
+        return await self._writer.run(
+            lambda conn: versions.set_lock(conn, bucket, key, version_id, fields)
+        )
+
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
         """The bucket's tags, None when it has none."""
         row = self._read.execute("SELECT tags FROM buckets WHERE name = ?", (bucket,)).fetchone()

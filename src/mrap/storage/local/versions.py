@@ -21,6 +21,7 @@ from typing import Any
 
 from mrap import errors
 from mrap.storage.base import (
+    LOCK_FIELDS,
     NULL_VERSION,
     DeleteResult,
     ObjectInfo,
@@ -317,6 +318,27 @@ def set_acl(
     info = found[0]
     info.acl = acl
     _set_meta_field(conn, bucket, info, "acl", acl)
+    return info
+
+
+def set_lock(
+    conn: sqlite3.Connection,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    fields: dict[str, str],
+) -> ObjectInfo | None:
+    """Change Object Lock fields of one version in place (a lock is not a new version)."""
+    bucket_versioning(conn, bucket)  # NoSuchBucket
+    found = find(conn, bucket, key, version_id)
+    if found is None or found[0].delete_marker:
+        return found[0] if found else None
+    info = found[0]
+    for name, value in fields.items():
+        if name not in LOCK_FIELDS:
+            raise ValueError(f"not an Object Lock field: {name}")
+        setattr(info, name, value)
+        _set_meta_field(conn, bucket, info, name, value or None)
     return info
 
 
