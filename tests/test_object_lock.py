@@ -108,6 +108,18 @@ def test_default_retention_is_stored_and_validated(s3: BaseClient, locked: str) 
         Key="k",
     )
     assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"] == until
+    # A multipart upload gets the default retention too.
+    upload = s3.create_multipart_upload(Bucket=locked, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=locked, Key="mp", UploadId=upload, PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(
+        Bucket=locked,
+        Key="mp",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
+    )
+    mp = s3.head_object(Bucket=locked, Key="mp", VersionId=done["VersionId"])
+    assert mp["ObjectLockMode"] == "GOVERNANCE"
+    assert later(1) < mp["ObjectLockRetainUntilDate"] < later(3)
 
 
 def test_enabling_on_an_existing_bucket_needs_versioning(s3: BaseClient, bucket: str) -> None:

@@ -16,6 +16,7 @@ from mrap.s3.checksums import checksum_elements, header_name, multipart_etag
 from mrap.s3.conditions import precheck_write
 from mrap.s3.metadata import metadata_from
 from mrap.s3.names import check_key
+from mrap.s3.object_lock import lock_for_upload
 from mrap.s3.objects import check_upload_length
 from mrap.s3.parts import MAX_PART_NUMBER, part_number
 from mrap.s3.tagging import with_header_tags
@@ -44,6 +45,9 @@ async def create_multipart_upload(services: Services, req: OpRequest) -> OpRespo
     check_key(req.key)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
     info.acl = acl_for_new_object(services, req, record)
+    # Object Lock headers travel with the upload, as S3 takes them on CreateMultipartUpload.
+    for name, value in lock_for_upload(req, record).items():
+        setattr(info, name, value)
     headers = multipart_checksums.choose(req.headers, info)
     upload = await store.create_upload(req.bucket, info)
     doc = XmlDoc(
