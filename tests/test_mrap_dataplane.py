@@ -119,11 +119,16 @@ def test_alias_as_bucket_name_routes_to_the_nearest_active_region(
     assert [o["Key"] for o in listed["Contents"]] == ["example.txt"]
 
 
-def test_failover_moves_new_writes_on_the_next_request(s3: BaseClient, point: Point) -> None:
+def test_failover_moves_new_writes_on_the_next_request(
+    gateway: Gateway, s3: BaseClient, point: Point
+) -> None:
     s3.put_object(Bucket=point.alias, Key="before", Body=b"1")
     point.dials(**{point.east: 0, point.west: 100})
     put = s3.put_object(Bucket=point.alias, Key="after", Body=b"2")
     assert routed(put) == "eu-west-1"
+    # The access log names the serving region too.
+    line = next(x for x in gateway.log().splitlines() if f"PUT /{point.alias}/after 200" in x)
+    assert line.endswith(" region=eu-west-1")
     assert keys(s3, point.east) == ["before"] and keys(s3, point.west) == ["after"]
     # Routing knows nothing of objects: the routed bucket lacks the old one.
     with pytest.raises(ClientError) as exc:

@@ -193,14 +193,24 @@ class Gateway:
             response.status,
             response.content_length or 0,
             elapsed,
-            self._record_usage(request, response),
+            self._notes(request, response),
         )
         return response
 
-    def _record_usage(self, request: web.BaseRequest, response: web.StreamResponse) -> str:
-        """Count a request its requester pays for (Requester Pays); the access log's note."""
+    def _notes(self, request: web.BaseRequest, response: web.StreamResponse) -> str:
+        """The access log's notes: where an access point request was served, who paid."""
         op_request = request.get(_OP_REQUEST)
-        if op_request is None or not op_request.charged_to:
+        if op_request is None:
+            return ""
+        point = op_request.access_point
+        routed = f" region={point.region}" if point is not None else ""
+        return routed + self._record_usage(op_request, request, response)
+
+    def _record_usage(
+        self, op_request: OpRequest, request: web.BaseRequest, response: web.StreamResponse
+    ) -> str:
+        """Count a request its requester pays for (Requester Pays); the access log's note."""
+        if not op_request.charged_to:
             return ""
         sent = 0 if request.method == "HEAD" else response.content_length or 0
         received = op_request.content_length or 0
