@@ -21,7 +21,7 @@ from botocore.credentials import Credentials
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mrap.auth import ecdsa, sigv4
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "sigv4a.json"
 SIGNED_AT = datetime(2015, 8, 30, 12, 36, tzinfo=UTC)

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from conftest import ACCESS_KEY, Gateway, make_gateway
 
 from mrap.config import BOOTSTRAP_ACCOUNT
-from mrap.store.control import AccountExists, ControlStore
+from mrap.store.control import ControlStore
+from mrap.store.control_records import AccountExists
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from conftest import Gateway
 from test_accounts import NewAccount, client, create_account, error_of
 
 from mrap.config import BOOTSTRAP_ACCOUNT
-from mrap.store.control import BucketRecord, ControlStore
+from mrap.store.control import ControlStore
+from mrap.store.control_records import BucketRecord
 
 
 @pytest.fixture(scope="module")

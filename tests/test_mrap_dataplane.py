@@ -98,6 +98,17 @@ def proxied(gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     use_mrap_env(gateway, tmp_path, monkeypatch)
 
 
+def logged(gateway: Gateway, fragment: str) -> str:
+    """The access log line holding `fragment`, once the gateway has written it."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [x for x in gateway.log().splitlines() if fragment in x]
+        if lines or time.monotonic() > deadline:
+            assert lines, f"no log line with {fragment!r}"
+            return lines[-1]
+        time.sleep(0.05)
+
+
 def routed(response: dict[str, Any]) -> str:
     return str(response["ResponseMetadata"]["HTTPHeaders"][ROUTED])
 
@@ -126,9 +137,8 @@ def test_failover_moves_new_writes_on_the_next_request(
     point.dials(**{point.east: 0, point.west: 100})
     put = s3.put_object(Bucket=point.alias, Key="after", Body=b"2")
     assert routed(put) == "eu-west-1"
-    # The access log names the serving region too.
-    line = next(x for x in gateway.log().splitlines() if f"PUT /{point.alias}/after 200" in x)
-    assert line.endswith(" region=eu-west-1")
+    # The access log names the serving region too (written just after the response).
+    assert logged(gateway, f"PUT /{point.alias}/after 200").endswith(" region=eu-west-1")
     assert keys(s3, point.east) == ["before"] and keys(s3, point.west) == ["after"]
     # Routing knows nothing of objects: the routed bucket lacks the old one.
     with pytest.raises(ClientError) as exc:

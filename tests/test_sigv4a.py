@@ -44,7 +44,7 @@ from mrap import errors
 from mrap.auth import ecdsa, sigv4, sigv4a
 from mrap.auth.canonical import SignedRequest, canonical_request, string_to_sign
 from mrap.edge.app import parse_query
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "sigv4a.json").read_text())
 SIGNED_AT = datetime(2015, 8, 30, 12, 36, tzinfo=UTC)

@@ -36,7 +36,8 @@ from mrap import errors
 from mrap.auth import sigv4
 from mrap.auth.canonical import SignedRequest
 from mrap.config import BOOTSTRAP_ACCOUNT
-from mrap.store.control import AccessKey, ControlStore
+from mrap.store.control import ControlStore
+from mrap.store.control_records import AccessKey
 
 ROOT_ARN = f"arn:aws:iam::{BOOTSTRAP_ACCOUNT}:root"
 NO_VALIDATION = Config(retries={"max_attempts": 1}, parameter_validation=False)

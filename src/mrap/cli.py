@@ -14,10 +14,10 @@ from mrap.config import BOOTSTRAP_ACCOUNT, Settings, load_settings
 from mrap.edge import server, tls
 from mrap.replication import commands as replication_commands
 from mrap.storage.local.store import LocalRegionStore
-from mrap.store.control import (
+from mrap.store.control import ControlStore
+from mrap.store.control_records import (
     AccessKey,
     AccountExists,
-    ControlStore,
     new_access_key_id,
     new_secret_access_key,
 )

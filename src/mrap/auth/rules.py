@@ -18,7 +18,7 @@ from mrap import errors
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed, streaming_mode
 from mrap.auth.principal import Principal
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 
 MAX_SKEW_SECONDS = 15 * 60
 MAX_EXPIRES_SECONDS = 604800

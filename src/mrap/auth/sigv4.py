@@ -38,7 +38,7 @@ from mrap.auth.rules import (
     parse_credential,
     request_time,
 )
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256"

@@ -22,7 +22,7 @@ from mrap.auth import canonical, ecdsa, rules
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed
 from mrap.auth.principal import Principal
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 
 ALGORITHM = ecdsa.ALGORITHM
 REGION_SET_HEADER = "x-amz-region-set"

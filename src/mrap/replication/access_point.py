@@ -17,7 +17,7 @@ from mrap.replication.model import Destination, ReplicationConfig, Rule, RuleFil
 from mrap.replication.permissions import REPLICATION_ACTIONS
 from mrap.services import Services
 from mrap.storage.base import Versioning
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 from mrap.store.iam_tables import InlinePolicy, Kind, RoleRecord, iam_arn, new_unique_id
 
 ROLE_NAME = "mrap-replication"

@@ -16,7 +16,7 @@ from mrap.replication.rules import backfills_existing
 from mrap.s3.access import owned_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.services import Services
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 
 def stored_configuration(record: BucketRecord) -> ReplicationConfig | None:

@@ -14,7 +14,7 @@ from mrap.operation import OpRequest, OpResponse
 from mrap.replication.access_point import replicate_access_point
 from mrap.s3.access import authorize
 from mrap.services import Services
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 _ACTIONS = ("s3:PutBucketVersioning", "s3:PutReplicationConfiguration")
 

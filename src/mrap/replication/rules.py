@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from mrap.replication.model import ReplicationConfig, Rule
 from mrap.storage.base import Replicate
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 
 @lru_cache(maxsize=1024)

@@ -38,7 +38,7 @@ from mrap.s3.acl_eval import (
 )
 from mrap.services import Services
 from mrap.storage.base import RegionStore
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 _LISTING_KEYS = (("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"),
                  ("max-keys", "s3:max-keys"))  # fmt: skip

@@ -29,7 +29,7 @@ from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import check_version_id, existing_version, not_found, version_headers
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 ANONYMOUS = Party("65a011a29cdf8ec533ec3d1ccaae921c", "")
 """The canonical user S3 names as the owner of what anonymous callers write."""

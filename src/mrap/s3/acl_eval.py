@@ -23,7 +23,7 @@ from mrap.s3.acl_model import (
     loads,
 )
 from mrap.storage.base import ObjectInfo, RegionStore
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 ENFORCED = "BucketOwnerEnforced"
 

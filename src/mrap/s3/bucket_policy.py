@@ -11,7 +11,7 @@ from mrap.iam import BUCKET_POLICY_MAX_BYTES, PolicyError, PolicyKind, parse_pol
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.s3.access import authorize, blocked, bucket_policy, find_bucket, flag
 from mrap.services import Services
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 PUBLIC_ACCESS_BLOCK_FIELDS = (
     "BlockPublicAcls",

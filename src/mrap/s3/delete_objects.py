@@ -13,7 +13,7 @@ from mrap.s3.object_lock import check_deletable
 from mrap.s3.versioning import valid_version_id
 from mrap.services import Services
 from mrap.storage.base import RegionStore
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 MAX_KEYS = 1000
 

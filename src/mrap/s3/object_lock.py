@@ -14,7 +14,7 @@ from mrap.s3.access import authorize, owned_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, Versioning
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 MODES = ("GOVERNANCE", "COMPLIANCE")
 _DAYS_PER_YEAR = 365

@@ -12,7 +12,7 @@ from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.s3.access import authorize, find_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.services import Services
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 REQUESTER = "Requester"
 BUCKET_OWNER = "BucketOwner"

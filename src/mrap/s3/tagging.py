@@ -17,7 +17,7 @@ from mrap.s3.checksums import small_body_verifier
 from mrap.s3.versioning import check_version_id, existing_version, not_found, version_headers
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, RegionStore
-from mrap.store.control import BucketRecord
+from mrap.store.control_records import BucketRecord
 
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50

@@ -13,7 +13,7 @@ from mrap.iam.api.reply import respond
 from mrap.iam.api.users import Subject, subject
 from mrap.operation import OpRequest, OpResponse
 from mrap.services import Services
-from mrap.store.control import new_access_key_id, new_secret_access_key
+from mrap.store.control_records import new_access_key_id, new_secret_access_key
 
 ACCESS_KEYS_PER_USER = 2
 

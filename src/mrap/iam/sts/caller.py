@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mrap import errors
 from mrap.iam.sts.namespace import STS_NAMESPACE
 from mrap.operation import OpRequest, OpResponse, query_response
-from mrap.store.control import AccessKey
+from mrap.store.control_records import AccessKey
 from mrap.store.identities import Identity
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mrap.operation import XmlChildren
-from mrap.store.control import AccessKey, ControlStore, new_secret_access_key
+from mrap.store.control import ControlStore
+from mrap.store.control_records import AccessKey, new_secret_access_key
 
 TOKEN_BYTES = 120
 """Random bytes per session token (160 base64 characters; AWS's are longer still)."""
