@@ -4,7 +4,7 @@ and counters (so they cover every gateway process)."""
 from __future__ import annotations
 
 from mrap.services import Services
-from mrap.storage.base import ReplicationFigures
+from mrap.storage.replication_records import ReplicationFigures
 
 
 def percentile(ordered: tuple[float, ...], fraction: float) -> float:

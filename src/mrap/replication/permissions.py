@@ -7,7 +7,7 @@ from __future__ import annotations
 from mrap.iam import RequestContext, evaluate
 from mrap.replication.parse import role_arn
 from mrap.services import Services
-from mrap.storage.base import ReplicationTask
+from mrap.storage.replication_records import ReplicationTask
 
 SESSION = "s3-replication"  # the session name the role's calls are evaluated under
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from mrap.replication.model import ReplicationConfig, Rule
-from mrap.storage.base import Replicate
+from mrap.storage.replication_records import Replicate
 from mrap.store.control_records import BucketRecord
 
 

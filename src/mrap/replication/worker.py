@@ -21,15 +21,9 @@ from mrap.replication.rules import plan
 from mrap.routing.health import Health
 from mrap.s3.parts import MAX_PART_NUMBER
 from mrap.services import Services
-from mrap.storage.base import (
-    ExistingVersion,
-    ObjectInfo,
-    PartInfo,
-    RegionStore,
-    Replicate,
-    ReplicationTask,
-)
+from mrap.storage.base import ObjectInfo, PartInfo, RegionStore
 from mrap.storage.local.files import iter_file
+from mrap.storage.replication_records import ExistingVersion, Replicate, ReplicationTask
 from mrap.store.regions import RegionMarks
 
 log = logging.getLogger(__name__)

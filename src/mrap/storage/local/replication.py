@@ -15,16 +15,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from mrap import errors
-from mrap.storage.base import (
+from mrap.storage.base import ObjectInfo, PartInfo
+from mrap.storage.local import object_parts, versions
+from mrap.storage.local.schema import meta_json
+from mrap.storage.replication_records import (
     ExistingVersion,
-    ObjectInfo,
-    PartInfo,
     Replicate,
     ReplicationFigures,
     ReplicationTask,
 )
-from mrap.storage.local import object_parts, versions
-from mrap.storage.local.schema import meta_json
 
 PENDING = "PENDING"
 COMPLETED = "COMPLETED"

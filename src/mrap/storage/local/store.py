@@ -16,14 +16,10 @@ from mrap import errors
 from mrap.storage.base import (
     Blob,
     DeleteResult,
-    ExistingVersion,
     ListEntry,
     ListPage,
     ObjectInfo,
     PartInfo,
-    Replicate,
-    ReplicationFigures,
-    ReplicationTask,
     VersionEntry,
     Versioning,
     VersionPage,
@@ -32,6 +28,12 @@ from mrap.storage.base import (
 from mrap.storage.local import listing, object_parts, replication, versions
 from mrap.storage.local.files import SMALL_BLOB, TEMPORARY_PREFIX, iter_file
 from mrap.storage.local.uploads import LocalUploads
+from mrap.storage.replication_records import (
+    ExistingVersion,
+    Replicate,
+    ReplicationFigures,
+    ReplicationTask,
+)
 
 __all__ = ["SMALL_BLOB", "TEMPORARY_PREFIX", "LocalRegionStore", "iter_file"]
 

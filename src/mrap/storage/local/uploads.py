@@ -14,7 +14,6 @@ from mrap.storage.base import (
     Blob,
     ObjectInfo,
     PartInfo,
-    Replicate,
     Upload,
     UploadEntry,
     UploadPage,
@@ -23,6 +22,7 @@ from mrap.storage.base import (
 from mrap.storage.local import object_parts, versions
 from mrap.storage.local.files import LocalFiles
 from mrap.storage.local.schema import info_from, meta_json
+from mrap.storage.replication_records import Replicate
 
 
 class LocalUploads(LocalFiles):

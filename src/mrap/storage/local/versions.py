@@ -25,12 +25,12 @@ from mrap.storage.base import (
     NULL_VERSION,
     DeleteResult,
     ObjectInfo,
-    Replicate,
     Versioning,
     WriteCondition,
 )
 from mrap.storage.local import object_parts, replication
 from mrap.storage.local.schema import OBJECT_COLUMNS, VERSION_COLUMNS, meta_json, row_info
+from mrap.storage.replication_records import Replicate
 
 ENABLED = "Enabled"
 SUSPENDED = "Suspended"
