@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from test_policy_engine import allow, deny
 
 from mrap.iam import (
     Caller,
@@ -81,31 +82,6 @@ X_ID = Expect(False, DecidedBy.EXPLICIT_DENY, PolicyType.IDENTITY)
 X_RES = Expect(False, DecidedBy.EXPLICIT_DENY, PolicyType.RESOURCE)
 N_ID = Expect(False, DecidedBy.IMPLICIT_DENY, PolicyType.IDENTITY)
 N_RES = Expect(False, DecidedBy.IMPLICIT_DENY, PolicyType.RESOURCE)
-
-
-def stmt(effect: str, action: Any, resource: Any, **extra: Any) -> dict[str, Any]:
-    """A statement. Keywords: sid, principal, not_principal, not_action, not_resource, condition."""
-    out: dict[str, Any] = {"Effect": effect}
-    if "sid" in extra:
-        out["Sid"] = extra.pop("sid")
-    if "principal" in extra:
-        out["Principal"] = extra.pop("principal")
-    if "not_principal" in extra:
-        out["NotPrincipal"] = extra.pop("not_principal")
-    out["NotAction" if extra.pop("not_action", False) else "Action"] = action
-    out["NotResource" if extra.pop("not_resource", False) else "Resource"] = resource
-    if "condition" in extra:
-        out["Condition"] = extra.pop("condition")
-    assert not extra, extra
-    return out
-
-
-def allow(action: Any = "s3:GetObject", resource: Any = "*", **extra: Any) -> dict[str, Any]:
-    return stmt("Allow", action, resource, **extra)
-
-
-def deny(action: Any = "s3:GetObject", resource: Any = "*", **extra: Any) -> dict[str, Any]:
-    return stmt("Deny", action, resource, **extra)
 
 
 def policy(*statements: dict[str, Any], version: str | None = "2012-10-17") -> dict[str, Any]:
