@@ -31,6 +31,9 @@ class Settings:
     root_secret_access_key: str | None = None
     quiet: bool = False
     body_timeout: float = 20.0  # seconds without body bytes before RequestTimeout
+    # Bytes kept free on a region's disk: new data is refused (507 StorageFull) below this,
+    # so that deletes still find room to free space.
+    reserved_space: int = 64 << 20
     # Seconds a Multi-Region Access Point change takes to "propagate" to its regions: async
     # operations finish, and route submissions hold off concurrent ones, after this long.
     propagation_delay: float = 0.3
@@ -73,6 +76,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_DOMAIN": ("domain", str),
     "MRAP_WORKERS": ("workers", int),
     "MRAP_BODY_TIMEOUT": ("body_timeout", float),
+    "MRAP_RESERVED_SPACE": ("reserved_space", int),
     "MRAP_PROPAGATION_DELAY": ("propagation_delay", float),
     "MRAP_REGION": ("region", str),
     "MRAP_AUTOMATIC_FAILOVER": ("automatic_failover", _flag),
@@ -103,6 +107,8 @@ def load_settings(overrides: dict[str, Any], environ: dict[str, str] | None = No
         raise ValueError("workers must be at least 1")
     if settings.region and settings.region not in settings.regions:
         raise ValueError(f"region {settings.region} is not one of the regions {settings.regions}")
+    if settings.reserved_space < 0:
+        raise ValueError("reserved_space must not be negative")
     if settings.propagation_delay < 0:
         raise ValueError("propagation_delay must not be negative")
     return settings

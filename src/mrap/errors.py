@@ -342,3 +342,13 @@ ObjectLocked: type[S3Error] = type(
 InvalidObjectState = _error(
     "InvalidObjectState", 403, "Restore is not allowed for the object's current storage class"
 )
+
+# Not an AWS error: S3 never fills up. 507 is HTTP's "Insufficient Storage" (MinIO answers it
+# too); SDKs do not retry it, so a full disk fails fast instead of being hammered.
+StorageFull = _error("StorageFull", 507, "The storage of this region is full.")
+IllegalLocationConstraintException = _error(
+    "IllegalLocationConstraintException",
+    400,
+    "The location constraint is incompatible for the region specific endpoint this request was "
+    "sent to.",
+)

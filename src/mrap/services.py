@@ -29,7 +29,8 @@ class Services:
         """Open the control store and every embedded region store."""
         control = ControlStore(settings.control_db)
         regions: dict[str, RegionStore] = {
-            name: LocalRegionStore(name, settings.region_dir(name)) for name in settings.regions
+            name: LocalRegionStore(name, settings.region_dir(name), settings.reserved_space)
+            for name in settings.regions
         }
         mraps = MrapStore(*control.shared_connection())
         usage = UsageRecorder(UsageStore(*control.shared_connection()))

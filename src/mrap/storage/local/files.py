@@ -9,6 +9,7 @@ mix. Keys never become paths: data files are named by random ids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -20,6 +21,7 @@ from typing import BinaryIO, TypeVar
 from mrap import errors
 from mrap.storage.base import Blob
 from mrap.storage.local import schema
+from mrap.storage.local.space import SpaceGuard, full_error, is_disk_full
 from mrap.storage.local.writer import BatchWriter, Placement, sync_filesystem, write_held
 from mrap.store.sqlite import connect
 
@@ -36,12 +38,14 @@ class LocalFiles:
     Temporary files sit beside their final names in the shards (see `_new_temporary`).
     """
 
-    def __init__(self, region: str, root: Path) -> None:
+    def __init__(self, region: str, root: Path, reserve: int = 0) -> None:
+        """`reserve`: bytes that must stay free on the disk for new data to be accepted."""
         self.region = region
         self.root = root
         self._data = root / "data"
         for shard in range(256):
             (self._data / f"{shard:02x}").mkdir(parents=True, exist_ok=True)
+        self._space = SpaceGuard(region, self._data, reserve)
         db = root / "db.sqlite3"
         schema_conn = connect(db)
         schema.create(schema_conn)
@@ -103,8 +107,9 @@ class LocalFiles:
         """Collect a small body in memory, or stream a large one into a temporary file.
 
         Either way nothing is durable yet: the writer thread syncs it with the other writes
-        of its batch.
+        of its batch. StorageFull when the disk is (nearly) full; nothing is left behind.
         """
+        self._space.check()
         path = self._new_temporary()
         held: list[bytes] = []
         size = 0
@@ -122,10 +127,13 @@ class LocalFiles:
                 fh.write(chunk)
             if fh is not None:
                 fh.close()
-        except BaseException:
+        except BaseException as exc:
             if fh is not None:
-                fh.close()
+                with contextlib.suppress(OSError):  # closing flushes: the disk may be full
+                    fh.close()
             path.unlink(missing_ok=True)
+            if is_disk_full(exc):
+                raise full_error(self.region) from exc
             raise
         return Blob(str(path), size, None if fh is not None else b"".join(held))
 
@@ -155,9 +163,11 @@ class LocalFiles:
             if blob.data is not None:
                 await asyncio.to_thread(write_held, blob)
             return await self._writer.run(make_txn(name), [Placement(blob, self._data / name)])
-        except BaseException:
+        except BaseException as exc:
             await self._remove([name])
             self.discard_blob(blob)
+            if is_disk_full(exc):
+                raise full_error(self.region) from exc
             raise
 
     def _unlink_all(self, files: Sequence[str]) -> None:
@@ -191,8 +201,10 @@ class LocalFiles:
                                 src.fileno(), out.fileno(), min(length - copied, 1 << 30)
                             )
                         size += length
-        except BaseException:
+        except BaseException as exc:
             path.unlink(missing_ok=True)
+            if is_disk_full(exc):
+                raise full_error(self.region) from exc
             raise
         return Blob(str(path), size)
 

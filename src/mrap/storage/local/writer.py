@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mrap.storage.base import Blob
+from mrap.storage.local.space import full_error, is_disk_full
 from mrap.store.sqlite import connect
 
 T = TypeVar("T")
@@ -78,6 +79,7 @@ class BatchWriter:
     """
 
     def __init__(self, path: Path, name: str) -> None:
+        self._name = name
         self._conn = connect(path)
         self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._incoming: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -98,7 +100,12 @@ class BatchWriter:
         """
         job = _Job(fn, placements)
         self._incoming.put(job)
-        result: T = await asyncio.wrap_future(job.future)
+        try:
+            result: T = await asyncio.wrap_future(job.future)
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise full_error(self._name) from exc
+            raise
         return result
 
     @property
