@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: serve test lint bench clean
 
+# The first run downloads about 60 packages: pip's own lines show the progress.
 $(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing mrap with its dependencies (a minute or two the first time)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	touch $(STAMP)
+	@echo "==> installed: '. $(VENV)/bin/activate' puts mrap and aws on your PATH"
 
 serve: $(STAMP)
 	$(BIN)/mrap serve
@@ -20,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 test: lint
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=20
 
 # Benchmarks need the SeaweedFS peer and wrk (a Debian package).
 bench: $(STAMP)
