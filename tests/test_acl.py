@@ -99,7 +99,6 @@ def test_new_buckets_have_acls_disabled(s3: BaseClient, bucket: str) -> None:
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     refused = [
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read"),
-        lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private"),
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead=f"uri={ALL_USERS}"),
         lambda: s3.create_multipart_upload(Bucket=bucket, Key="k", ACL="authenticated-read"),
         lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"),
@@ -433,6 +432,64 @@ def test_object_acl_of_one_version(s3: BaseClient, anon: BaseClient) -> None:
 
 
 # Bad input
+
+
+def test_private_from_the_bucket_owner_is_accepted_with_acls_disabled(
+    gateway: Gateway, s3: BaseClient, bucket: str
+) -> None:
+    # AWS accepts "bucket-owner-full-control or an equivalent form of this ACL": from the
+    # bucket owner, `private` is exactly that (rclone sends it by default).
+    owner = canonical_id(s3)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="m", ACL="private")
+    s3.abort_multipart_upload(Bucket=bucket, Key="m", UploadId=upload["UploadId"])
+    s3.copy_object(Bucket=bucket, Key="c", CopySource=f"{bucket}/k", ACL="private")
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="private")
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    # As rclone sends it: a plain PUT with the header.
+    reply = request(gateway, "PUT", f"/{bucket}/raw", body=b"raw", headers={"x-amz-acl": "private"})
+    assert reply.status == 200, reply.body
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["c", "k", "raw"]
+    for response in (
+        s3.get_bucket_acl(Bucket=bucket),
+        s3.get_object_acl(Bucket=bucket, Key="k"),
+        s3.get_object_acl(Bucket=bucket, Key="raw"),
+    ):
+        assert grants(response) == [("CanonicalUser", owner, "FULL_CONTROL")]
+
+
+def test_private_from_another_account_is_refused_with_acls_disabled(
+    s3: BaseClient, s3b: BaseClient, other: NewAccount, bucket: str
+) -> None:
+    # From another account `private` would leave the writer in control: not the equivalent.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:PutBucketAcl", "s3:GetObject"]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{other.id}:root"},
+        "Action": actions,
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+    }
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    refused = [
+        lambda: s3b.put_object(Bucket=bucket, Key="b", Body=b"y", ACL="private"),
+        lambda: s3b.create_multipart_upload(Bucket=bucket, Key="b", ACL="private"),
+        lambda: s3b.copy_object(Bucket=bucket, Key="b", CopySource=f"{bucket}/k", ACL="private"),
+        lambda: s3b.put_object_acl(Bucket=bucket, Key="k", ACL="private"),
+        lambda: s3b.put_bucket_acl(Bucket=bucket, ACL="private"),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert error_of(exc) == ("AccessControlListNotSupported", 400)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    # The same writes without an ACL, or with the owner's full control, go through.
+    s3b.put_object(Bucket=bucket, Key="b", Body=b"y", ACL="bucket-owner-full-control")
+    assert s3.get_object(Bucket=bucket, Key="b")["Body"].read() == b"y"
 
 
 def _put_acl(gateway: Gateway, target: str, body: bytes = b"", **headers: str) -> Any:

@@ -72,10 +72,14 @@ def object_acl(services: Services, record: BucketRecord, info: ObjectInfo) -> Ac
     return loads(info.acl)
 
 
-def _owner_full_control(request: AclRequest, bucket_owner: Party) -> bool:
-    """Whether a request's ACL is what buckets with ACLs disabled accept."""
+def _owner_full_control(request: AclRequest, bucket_owner: Party, requester: str) -> bool:
+    """Whether a request's ACL is what buckets with ACLs disabled accept: the bucket owner's
+    full control "or an equivalent form", which `private` is when the bucket owner's account
+    sends it (from another account it would leave the writer in control)."""
     if request.canned is not None:
-        return request.canned == "bucket-owner-full-control"
+        return request.canned == "bucket-owner-full-control" or (
+            request.canned == "private" and requester == bucket_owner.account
+        )
     acl = Acl(bucket_owner.canonical_id, bucket_owner.account, request.grants)
     return only_full_control_of(acl, bucket_owner)
 
@@ -92,7 +96,8 @@ def acl_for_new_object(services: Services, req: OpRequest, record: BucketRecord)
     request = from_headers(req.headers, resolver(services), grant_write=False)
     bucket_owner = party(services, record.account_id)
     if not acls_enabled(record):
-        if request.present and not _owner_full_control(request, bucket_owner):
+        requester = req.principal.account_id
+        if request.present and not _owner_full_control(request, bucket_owner, requester):
             raise errors.AccessControlListNotSupported()
         return None
     owner = party(services, req.principal.account_id)
@@ -135,7 +140,8 @@ async def _requested_acl(
     if doc is None:
         if not request.present:
             raise errors.MissingSecurityHeader(MissingHeaderName="x-amz-acl")
-        return request.acl(owner, bucket_owner), _owner_full_control(request, bucket_owner)
+        accepted = _owner_full_control(request, bucket_owner, req.principal.account_id)
+        return request.acl(owner, bucket_owner), accepted
     if request.present:
         raise errors.UnexpectedContent()
     owner_id, grants = from_document(doc, resolve)
