@@ -77,6 +77,7 @@ def sign(
     region: str = "us-east-1",
     unsigned_payload: bool = False,
     when: datetime | None = None,
+    service: str = "s3",
 ) -> dict[str, str]:
     """Headers of a SigV4-signed request for origin-form `target` (path and raw query)."""
     request = AWSRequest(
@@ -87,7 +88,7 @@ def sign(
     if unsigned_payload:
         request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
     with signing_clock(when):
-        S3SigV4Auth(Credentials(access_key, secret), "s3", region).add_auth(request)
+        S3SigV4Auth(Credentials(access_key, secret), service, region).add_auth(request)
     return dict(request.headers.items())
 
 

@@ -70,7 +70,7 @@ def test_virtual_hosted_bucket_operations(gateway: Gateway, s3: BaseClient) -> N
     assert s3.head_bucket(Bucket=name)["BucketRegion"] == "eu-west-1"
     reply = request(gateway, "GET", "/?location", bucket_host=name)
     assert b">eu-west-1</LocationConstraint>" in reply.body
-    reply = request(gateway, "DELETE", "/", bucket_host=name)
+    reply = request(gateway, "DELETE", "/", bucket_host=name, region="eu-west-1")
     assert reply.status == 204, reply.body
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 

@@ -77,9 +77,10 @@ def tunnel_request(
     *,
     body: bytes = b"",
     headers: Mapping[str, str] | None = None,
+    service: str = "s3",
 ) -> Reply:
     """One SigV4-signed request on an open tunnel (which stays open for more)."""
-    signed = sign(method, host, target, body=body, headers=headers)
+    signed = sign(method, host, target, body=body, headers=headers, service=service)
     lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in signed.items())]
     if body or method in ("PUT", "POST"):
         lines.append(f"Content-Length: {len(body)}")

@@ -342,6 +342,12 @@ ObjectLocked: type[S3Error] = type(
 InvalidObjectState = _error(
     "InvalidObjectState", 403, "Restore is not allowed for the object's current storage class"
 )
+RestoreAlreadyInProgress = _error(
+    "RestoreAlreadyInProgress", 409, "Object restore is already in progress"
+)
+InvalidStorageClass = _error(
+    "InvalidStorageClass", 400, "The storage class you specified is not valid"
+)
 
 # Not an AWS error: S3 never fills up. 507 is HTTP's "Insufficient Storage" (MinIO answers it
 # too); SDKs do not retry it, so a full disk fails fast instead of being hammered.

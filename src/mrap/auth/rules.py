@@ -18,6 +18,7 @@ from mrap import errors
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed, streaming_mode
 from mrap.auth.principal import Principal
+from mrap.auth.scope import Scope
 from mrap.store.control_records import AccessKey
 
 MAX_SKEW_SECONDS = 15 * 60
@@ -27,6 +28,10 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 SECURITY_TOKEN_HEADER = "x-amz-security-token"
 SECURITY_TOKEN_PARAM = "X-Amz-Security-Token"
+CREDENTIAL_DATE_MISMATCH = (
+    "Error parsing the X-Amz-Credential parameter; Invalid credential date. Date is not the "
+    "same as X-Amz-Date."
+)
 
 KeyLookup = Callable[[str], AccessKey | None]
 
@@ -39,7 +44,8 @@ class Authentication:
     payload_sha256: str | None
     content_sha256: str | None  # the x-amz-content-sha256 value as sent
     seed: Seed | None = None  # what signed aws-chunked bodies chain their signatures on
-    region_set: tuple[str, ...] | None = None  # SigV4A: the regions signed for (not checked)
+    region_set: tuple[str, ...] | None = None  # SigV4A: the regions signed for
+    scope: Scope | None = None  # what the credential scope names (None: anonymous)
 
 
 def parse_amz_date(value: str) -> datetime:

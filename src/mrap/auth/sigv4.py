@@ -24,6 +24,7 @@ from mrap.auth.canonical import (
 from mrap.auth.chunked import Seed
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.auth.rules import (
+    CREDENTIAL_DATE_MISMATCH,
     HEX64,
     MAX_EXPIRES_SECONDS,
     MAX_SKEW_SECONDS,
@@ -38,6 +39,7 @@ from mrap.auth.rules import (
     parse_credential,
     request_time,
 )
+from mrap.auth.scope import Scope
 from mrap.store.control_records import AccessKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -122,6 +124,7 @@ def _authenticate_header(
         payload if HEX64.fullmatch(payload) else None,
         payload,
         seed,
+        scope=Scope(scope_parts[1], scope_parts[2], presigned=False),
     )
 
 
@@ -156,6 +159,8 @@ def _authenticate_query(
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
         ) from None
+    if scope_parts[0] != params["X-Amz-Date"][:8]:
+        raise errors.AuthorizationQueryParametersError(CREDENTIAL_DATE_MISMATCH)
     try:
         expires = int(params["X-Amz-Expires"])
     except ValueError:
@@ -198,6 +203,7 @@ def _authenticate_query(
         payload if HEX64.fullmatch(payload) else None,
         payload,
         seed,
+        scope=Scope(scope_parts[1], scope_parts[2], presigned=True),
     )
 
 
@@ -215,6 +221,13 @@ def authenticate(req: SignedRequest, keys: KeyLookup, now: datetime) -> Authenti
     Requests with neither are anonymous; authorization decides what they may do.
     """
     authorization = req.headers.get("authorization")
+    if len(req.headers.getall("authorization", ())) > 1:
+        # Which of two signatures would count is anyone's guess: refuse both.
+        raise errors.InvalidArgument(
+            "Only one Authorization header is allowed",
+            ArgumentName="Authorization",
+            ArgumentValue=authorization or "",
+        )
     params = {k: v for k, v in req.query if k.startswith("X-Amz-")}
     if _is_sigv2(authorization, req.query):
         raise errors.InvalidRequest(

@@ -22,6 +22,7 @@ from mrap.auth import canonical, ecdsa, rules
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed
 from mrap.auth.principal import Principal
+from mrap.auth.scope import Scope
 from mrap.store.control_records import AccessKey
 
 ALGORITHM = ecdsa.ALGORITHM
@@ -79,7 +80,7 @@ def _verify(
 
 
 def _result(
-    key: AccessKey, payload: str, seed: Seed, region_set: RegionSet
+    key: AccessKey, payload: str, seed: Seed, region_set: RegionSet, scope: Scope
 ) -> rules.Authentication:
     return rules.Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
@@ -87,6 +88,7 @@ def _result(
         payload,
         seed,
         region_set,
+        scope,
     )
 
 
@@ -120,7 +122,7 @@ def authenticate_header(
     payload = rules.content_sha256(req.headers, required=True)
     scope = f"{date}/{service}/aws4_request"
     seed = _verify(req, key, amz_date, scope, req.query, signed, payload, fields["Signature"])
-    return _result(key, payload, seed, region_set)
+    return _result(key, payload, seed, region_set, Scope("", service, presigned=False))
 
 
 def _expires(params: Mapping[str, str]) -> int:
@@ -164,6 +166,8 @@ def authenticate_query(
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
         ) from None
+    if date != amz_date[:8]:
+        raise errors.AuthorizationQueryParametersError(rules.CREDENTIAL_DATE_MISMATCH)
     expires = _expires(params)
     region_set = parse_region_set(params.get(REGION_SET_PARAM, ""))
     if region_set is None:
@@ -192,4 +196,4 @@ def authenticate_query(
             ),
             ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-    return _result(key, payload, seed, region_set)
+    return _result(key, payload, seed, region_set, Scope("", service, presigned=True))

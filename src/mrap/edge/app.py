@@ -23,6 +23,7 @@ from aiohttp.http_exceptions import LineTooLong
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from mrap import errors
+from mrap.auth import scope as signing_scope
 from mrap.auth import sigv4
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.principal import ANONYMOUS, Principal
@@ -132,6 +133,27 @@ def _check_region_set(
     if any(name == "X-Amz-Algorithm" for name, _ in query_pairs):
         raise errors.AuthorizationQueryParametersError(message)
     raise errors.AuthorizationHeaderMalformed(message, Region=region)
+
+
+_SERVICE_NAMES = {
+    addressing.Api.S3: "s3",
+    addressing.Api.S3_CONTROL: "s3",
+    addressing.Api.MRAP: "s3",
+    addressing.Api.IAM: "iam",
+    addressing.Api.STS: "sts",
+}
+
+
+def _check_service(auth: Authentication, api: addressing.Api) -> None:
+    """The credential scope must name the API's signing service."""
+    service = _SERVICE_NAMES.get(api)
+    if auth.scope is None or service is None or auth.scope.service == service:
+        return
+    if api in query.NAMESPACES:
+        raise errors.SignatureDoesNotMatch(
+            f"Credential should be scoped to correct service: '{service}'. "
+        )
+    signing_scope.check_service(auth.scope, service)
 
 
 class Gateway:
@@ -252,6 +274,7 @@ class Gateway:
             auth = sigv4.authenticate(signed, self._lookup, datetime.now(UTC))
         except errors.S3Error as exc:
             raise query.translate(exc) if api in query.NAMESPACES else exc from None
+        _check_service(auth, api)
         caller, policies = self._identity(auth.principal)
         tls = request.transport.get_extra_info("ssl_object") if request.transport else None
         body = RequestBody(request, auth, self.body_timeout)
@@ -265,17 +288,20 @@ class Gateway:
                 (k for k, _ in query_pairs),
                 request.headers,
             )
+            # The alias as a bucket name (`.mrap` names no bucket) is the access point, for
+            # the operations it refuses as much as for those it serves.
+            alias = target.alias or (bucket if dataplane.is_alias(bucket) else "")
+            if alias:
+                dataplane.check_operation(operation.name)
             if operation.handler is None:
                 raise table.not_implemented(operation)
             handler, action = operation.handler, operation.action
-            alias = target.alias
-            if not alias and dataplane.is_alias(bucket) and operation.name in dataplane.OPERATIONS:
-                alias = bucket  # the alias as a bucket name (`.mrap` names no bucket)
             if alias:
-                dataplane.check_operation(operation.name)
                 access_point, routed = self._router.route(alias)
                 bucket = routed.bucket
                 _check_region_set(auth, routed.region, query_pairs)
+            elif bucket and operation.name != "CreateBucket":
+                self._check_bucket_region(auth, bucket, operation.name, query_pairs)
         elif api is addressing.Api.S3_CONTROL:
             route, params = control_table.resolve(request.method, raw_path, request.headers)
             handler, action = route.handler, route.action
@@ -313,6 +339,29 @@ class Gateway:
             # Which region served the request, for debugging (the access log has it too).
             result.headers[ROUTED_REGION_HEADER] = access_point.region
         return await self._render(request, request_id, result)
+
+    def _check_bucket_region(
+        self,
+        auth: Authentication,
+        bucket: str,
+        operation: str,
+        query_pairs: list[tuple[str, str]],
+    ) -> None:
+        """A signature must be made for the bucket's region (SigV4 scope, SigV4A region set).
+
+        A bucket that does not exist has no region to sign for: its handler answers
+        NoSuchBucket whatever the signing region (see `auth.scope`). AWS's global endpoint
+        answers GetBucketLocation for a bucket in any region: that is how clients find it.
+        """
+        if auth.scope is None:
+            return
+        if operation == "GetBucketLocation" and auth.scope.region in signing_scope.GLOBAL_REGIONS:
+            return
+        record = self.services.control.get_bucket(bucket)
+        if record is None:
+            return
+        signing_scope.check_region(auth.scope, record.region)
+        _check_region_set(auth, record.region, query_pairs)
 
     def _identity(self, principal: Principal) -> tuple[Caller, tuple[PolicyDocument, ...]]:
         """The policy engine's view of the signer, and its identity policies."""

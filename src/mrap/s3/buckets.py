@@ -7,6 +7,7 @@ import binascii
 from datetime import UTC, datetime
 
 from mrap import errors
+from mrap.auth.scope import check_create_bucket, signing_region
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.s3 import object_lock
 from mrap.s3.access import authorize, authorize_identity, find_bucket, owned_bucket
@@ -39,6 +40,9 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
             raise errors.MalformedXML()
         constraint = (doc.findtext("LocationConstraint") or "").strip()
     region = _region_for(services, constraint)
+    # Which endpoints may create a bucket where: see `auth.scope`.
+    signed_for = signing_region(req.headers.get("authorization"), req.query.get("X-Amz-Credential"))
+    check_create_bucket(signed_for, region, constraint)
     services.control.ensure_account(req.principal.account_id)
     ownership = requested_ownership(req)
     record = services.control.register_bucket(
