@@ -22,9 +22,19 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from conftest import Gateway
+from rawhttp import Reply, host_of, send, sign
 from test_accounts import error_of
-from test_mrap_control import ACCOUNT, control, create, make_bucket, wait
+from test_mrap_control import (
+    ACCOUNT,
+    control,
+    create,
+    make_bucket,
+    new_account,
+    s3_client,
+    wait,
+)
 from test_proxy import aws, mrap_env, use_mrap_env
+from test_sigv4a import crt_sign
 
 ROUTED = "x-mrap-routed-region"
 
@@ -43,12 +53,13 @@ def delegate(s3: BaseClient, bucket: str, mrap_arn: str) -> None:
     )
 
 
-def allow_account(alias: str, actions: list[str]) -> str:
-    """An access point policy granting the bootstrap account `actions` (seed example)."""
+def allow_account(alias: str, actions: list[str], account: str = ACCOUNT) -> str:
+    """An access point policy of the bootstrap account granting `account` (by default itself)
+    `actions` (seed example)."""
     arn = f"arn:aws:s3::{ACCOUNT}:accesspoint/{alias}"
     statement = {
         "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
         "Action": actions,
         "Resource": [arn, f"{arn}/object/*"],
     }
@@ -168,39 +179,93 @@ def test_a_region_marked_down_is_skipped_until_it_is_back(
     assert region_after_checks() == "us-east-1"
 
 
-def test_permission_chain_needs_access_point_and_bucket_policies(
+def test_same_account_needs_no_resource_policy_other_accounts_need_all_three(
     gateway: Gateway, s3: BaseClient
 ) -> None:
     p = Point(gateway, s3)
     s3.put_object(Bucket=p.east, Key="k", Body=b"x")
+    # AWS's current permissions page: "For same account requests, only the underlying IAM
+    # policy, which grants the appropriate access, is required" (the root has every one).
+    assert s3.get_object(Bucket=p.alias, Key="k")["Body"].read() == b"x"
+    other = new_account(gateway)
+    stranger = s3_client(gateway, other)
 
     def code() -> str:
         try:
-            s3.get_object(Bucket=p.alias, Key="k")
+            stranger.get_object(Bucket=p.alias, Key="k")
         except ClientError as exc:
             return str(exc.response["Error"]["Code"])
         return ""
 
+    # "For a cross-account request to succeed, the following policies must permit the
+    # operation: the Multi-Region Access Point policy, the underlying IAM policy, the
+    # underlying bucket policy."
     assert code() == "AccessDenied"  # no access point policy
-    p.put_policy(allow_account(p.alias, ["s3:GetObject"]))
+    p.put_policy(allow_account(p.alias, ["s3:GetObject"], other.account))
     assert code() == "AccessDenied"  # the bucket does not delegate
     delegate(s3, p.east, p.arn)
     assert code() == ""
-    # The access point policy does not govern direct requests to the bucket.
-    s3.put_object(Bucket=p.east, Key="direct", Body=b"d")
     with pytest.raises(ClientError) as exc:
-        s3.put_object(Bucket=p.alias, Key="k2", Body=b"y")  # not granted by the policy
+        stranger.put_object(Bucket=p.alias, Key="k2", Body=b"y")  # not granted by the policy
     assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert keys(s3, p.east) == ["k"]
 
 
-def test_unknown_alias_and_unsupported_operations(s3: BaseClient, point: Point) -> None:
+REFUSED = [  # (operation, method, query): operations AWS does not offer through an MRAP
+    ("ListObjects", "GET", ""),
+    ("GetBucketLocation", "GET", "?location"),
+    ("CreateBucket", "PUT", ""),
+    ("GetBucketVersioning", "GET", "?versioning"),
+]
+
+
+def refusal(reply: Reply) -> dict[str, str]:
+    """The error's fields but those naming the request (Resource, RequestId, HostId)."""
+    fields = reply.error
+    for name in ("Resource", "RequestId", "HostId"):
+        fields.pop(name, None)
+    return {"Status": str(reply.status), **fields}
+
+
+@pytest.mark.parametrize(("operation", "method", "query"), REFUSED)
+@pytest.mark.parametrize("known", [True, False], ids=["existing", "unknown"])
+def test_alias_as_bucket_name_refuses_what_the_arn_host_refuses(
+    gateway: Gateway, s3: BaseClient, point: Point, known: bool, operation: str, method: str,
+    query: str,
+) -> None:  # fmt: skip
+    alias = point.alias if known else "zzzzzzzzzzzzz.mrap"
+    arn_host = f"{alias}.accesspoint.s3-global.localhost:{gateway.port}"
+    by_arn = send(gateway, method, f"/{query}", crt_sign(method, arn_host, f"/{query}"))
+    path_style = f"/{alias}{query}"
+    by_name = send(gateway, method, path_style, sign(method, host_of(gateway), path_style))
+    assert (
+        refusal(by_name)
+        == refusal(by_arn)
+        == {
+            "Status": "405",
+            "Code": "MethodNotAllowed",
+            "Message": f"The {operation} operation is not supported through a Multi-Region "
+            "Access Point.",
+            "Method": operation,
+            "ResourceType": "MULTIREGIONACCESSPOINT",
+        }
+    )
+    assert alias not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_alias_as_bucket_name_with_a_real_client(s3: BaseClient, point: Point) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket="zzzzzzzzzzzzz.mrap", Key="k")
-    assert exc.value.response["Error"]["Code"] == "NoSuchBucket"
-    # On the ordinary endpoint an alias is a bucket name only for access point operations.
-    with pytest.raises(ClientError) as exc:
-        s3.get_bucket_versioning(Bucket=point.alias)
-    assert exc.value.response["Error"]["Code"] == "NoSuchBucket"
+    assert error_of(exc) == ("NoSuchBucket", 404)
+    for call, kwargs in (
+        (s3.list_objects, {}),
+        (s3.get_bucket_location, {}),
+        (s3.create_bucket, {}),
+        (s3.get_bucket_versioning, {}),
+    ):
+        with pytest.raises(ClientError) as exc:
+            call(Bucket=point.alias, **kwargs)
+        assert error_of(exc) == ("MethodNotAllowed", 405), call
 
 
 def test_boto3_with_the_arn_through_the_endpoint_proxy(

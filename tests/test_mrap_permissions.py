@@ -2,8 +2,9 @@
 
 The permission matrix crosses the access point policy, the routed bucket's policy, the caller's
 identity policy and the caller's account, and derives each expected outcome from the rules AWS
-documents (the seed "Permissions" page in ../shared/seeds/001_*.txt and AWS-NOTES §5) rather
-than from the server's answers. Block Public Access is checked at its four levels; direct
+documents (the seed "Permissions" page in ../shared/seeds/001_*.txt and AWS-NOTES §5, as AWS's
+current page amends it: within one account only the identity policy is required) rather than
+from the server's answers. Block Public Access is checked at its four levels; direct
 requests to the bucket ignore the access point policy; Requester Pays applies through the
 access point. The access points, buckets, accounts and IAM users are made once per module and
 only the policies change between cases.
@@ -137,22 +138,28 @@ BUCKET_POLICIES = (
 )
 
 
-def expected(action: str, identity: Identity, point_policy: str, bucket_policy: str) -> Outcome:
+def expected(
+    action: str, identity: Identity, point_policy: str, bucket_policy: str, caller: str
+) -> Outcome:
     """The outcome AWS documents for one request through the access point.
 
-    The caller's account (its own or another) does not enter: for a request through a
-    Multi-Region Access Point the three checks are made whatever the accounts.
+    The access point and the bucket belong to the bootstrap account; `caller` says whether
+    the IAM user belongs to it too ("same-account") or to another account ("cross-account").
     """
     # An explicit Deny in any policy wins over every Allow (IAM policy evaluation logic; seed
     # 001: "The more restrictive access policy always takes precedence").
     if action in identity.denies or point_policy == "deny":
         return "AccessDenied"
-    # Seed 001: "For a request to succeed, all of the following must permit the operation:
-    # the Multi-Region Access Point policy, the underlying IAM policy, the underlying bucket
-    # policy (where the request is routed to)".
     # (1) The identity policy: requests through an access point are authorized against the
     # access point's ARN (AWS-NOTES §5.3), so a grant on the bucket's ARN alone does not help.
     identity_allows = action in identity.allows and identity.on_access_point
+    # AWS's current permissions page (newer than seed 001): "For same account requests, only
+    # the underlying IAM policy, which grants the appropriate access, is required."
+    if caller == "same-account":
+        return OK if identity_allows else "AccessDenied"
+    # The same page: "For a cross-account request to succeed, the following policies must
+    # permit the operation: the Multi-Region Access Point policy, the underlying IAM policy,
+    # the underlying bucket policy" (seed 001 says so of every request).
     # (2) The access point policy: "allow" grants the caller's account the three actions (seed
     # 001 Example 2); without a policy nothing is granted.
     point_allows = point_policy == "allow"
@@ -262,7 +269,7 @@ def test_permission_matrix_through_the_alias(
     point = matrix.arrange(point_policy, bucket_policy, account)
     got = {name: three_operations(matrix.users[account, name], point.alias) for name in IDENTITIES}
     want = {
-        name: {a: expected(a, identity, point_policy, bucket_policy) for a in ACTIONS}
+        name: {a: expected(a, identity, point_policy, bucket_policy, caller) for a in ACTIONS}
         for name, identity in IDENTITIES.items()
     }
     assert got == want
@@ -273,6 +280,7 @@ ARN_ROWS = [
     ("same-account", "all", "allow", "delegate-arn"),
     ("same-account", "read", "allow", "delegate-account"),
     ("same-account", "all", "deny", "delegate-arn"),
+    ("same-account", "all", "none", "none"),
     ("cross-account", "all", "allow", "delegate-account"),
     ("cross-account", "all", "allow", "none"),
     ("cross-account", "bucket-arn-only", "allow", "delegate-arn"),
@@ -290,7 +298,7 @@ def test_permission_matrix_rows_through_the_arn_with_sigv4a(
     client = boto3.Session(
         aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key
     ).client("s3")
-    want = {a: expected(a, IDENTITIES[user], point_policy, bucket_policy) for a in ACTIONS}
+    want = {a: expected(a, IDENTITIES[user], point_policy, bucket_policy, caller) for a in ACTIONS}
     assert three_operations(client, point.arn) == want
 
 
@@ -307,6 +315,122 @@ def test_direct_requests_ignore_the_access_point_policy(matrix: Matrix) -> None:
     assert outcome(matrix.s3.get_object, Bucket=point.alias, Key="k") == "AccessDenied"
     user = matrix.users[ACCOUNT, "bucket-arn-only"]  # allowed on the bucket's ARN only
     assert outcome(user.get_object, Bucket=matrix.east, Key="k") == OK
+
+
+def message(call: Callable[..., Any], **kwargs: Any) -> str:
+    """The message of the AccessDenied `call` gets."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    assert error(caught) == ("AccessDenied", 403)
+    return str(caught.value.response["Error"]["Message"])
+
+
+def test_the_owner_root_needs_no_resource_policy_but_a_deny_binds_it(matrix: Matrix) -> None:
+    point = matrix.arrange("none", "none", ACCOUNT)  # no access point or bucket policy at all
+    # AWS's current permissions page: "For same account requests, only the underlying IAM
+    # policy, which grants the appropriate access, is required" (the root has every one).
+    assert three_operations(matrix.s3, point.alias) == dict.fromkeys(ACTIONS, OK)
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{matrix.east}/*"}  # fmt: skip
+    matrix.s3.put_bucket_policy(Bucket=matrix.east, Policy=doc(deny))
+    try:
+        said = message(matrix.s3.get_object, Bucket=point.alias, Key="k")
+        assert said == (
+            f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: s3:GetObject on "
+            f'resource: "arn:aws:s3:::{matrix.east}/k" with an explicit deny in a '
+            "resource-based policy"
+        )
+        assert outcome(matrix.s3.put_object, Bucket=point.alias, Key="w", Body=b"w") == OK
+    finally:
+        matrix.s3.delete_bucket_policy(Bucket=matrix.east)
+    user = matrix.users[ACCOUNT, "bucket-arn-only"]  # allowed on the bucket's ARN only
+    said = message(user.get_object, Bucket=point.alias, Key="k")
+    assert said.endswith(
+        f'on resource: "{point.arn}/object/k" because no identity-based policy allows the '
+        "s3:GetObject action"
+    )
+
+
+@pytest.fixture(scope="module")
+def external(gateway: Gateway) -> tuple[AccessPoint, Keys, str]:
+    """An access point of the bootstrap account over another account's bucket (which
+    consents to it, but does not delegate to it): (access point, bucket owner, bucket)."""
+    owner = new_account(gateway)
+    s3 = s3_client(gateway, owner)
+    bucket = make_bucket(s3, "us-east-1")
+    consent = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:ListBucket",
+               "Resource": f"arn:aws:s3:::{bucket}"}  # fmt: skip
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(consent))
+    s3.put_object(Bucket=bucket, Key="k", Body=b"theirs")
+    regions = [{"Bucket": bucket, "BucketAccountId": owner.account}]
+    return AccessPoint(gateway, ROOT, [bucket], Regions=regions), owner, bucket
+
+
+def test_across_accounts_the_message_names_the_policy_that_did_not_allow(
+    gateway: Gateway, external: tuple[AccessPoint, Keys, str]
+) -> None:
+    point, owner, bucket = external
+    root, bucket_owner = s3_client(gateway), s3_client(gateway, owner)
+    # The caller's account owns the access point but not the bucket: all three must allow.
+    said = message(root.get_object, Bucket=point.alias, Key="k")
+    assert said == (
+        f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: s3:GetObject on "
+        f'resource: "{point.arn}/object/k" because no Multi-Region Access Point policy allows '
+        "the s3:GetObject action"
+    )
+    point.put_policy(doc({"Effect": "Allow", "Principal": {"AWS": [ACCOUNT, owner.account]},
+                          "Action": "s3:GetObject",
+                          "Resource": f"{point.arn}/object/*"}))  # fmt: skip
+    # The bucket does not delegate: the bucket owner's own root hears which policy is missing,
+    # another account only "Access Denied" (AWS explains denials within the owner's account).
+    said = message(bucket_owner.get_object, Bucket=point.alias, Key="k")
+    assert said == (
+        f"User: arn:aws:iam::{owner.account}:root is not authorized to perform: s3:GetObject "
+        f'on resource: "arn:aws:s3:::{bucket}/k" because no resource-based policy allows the '
+        "s3:GetObject action"
+    )
+    assert message(root.get_object, Bucket=point.alias, Key="k") == "Access Denied"
+    delegate = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+                "Resource": bucket_resources(bucket),
+                "Condition": {"StringEquals": {"s3:DataAccessPointArn": point.arn}}}  # fmt: skip
+    consent = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:ListBucket",
+               "Resource": f"arn:aws:s3:::{bucket}"}  # fmt: skip
+    bucket_owner.put_bucket_policy(Bucket=bucket, Policy=doc(consent, delegate))
+    assert root.get_object(Bucket=point.alias, Key="k")["Body"].read() == b"theirs"
+    assert bucket_owner.get_object(Bucket=point.alias, Key="k")["Body"].read() == b"theirs"
+
+
+def test_a_copy_source_is_authorized_as_a_direct_request(gateway: Gateway) -> None:
+    owner = new_account(gateway)
+    s3 = s3_client(gateway, owner)
+    bucket, source = make_bucket(s3, "us-east-1"), make_bucket(s3, "eu-west-1")
+    s3.put_object(Bucket=source, Key="src", Body=b"copied")
+    point = AccessPoint(gateway, owner, [bucket])
+    # The owner's root copies from its policy-less bucket into its policy-less access point.
+    s3.copy_object(Bucket=point.alias, Key="by-owner", CopySource={"Bucket": source, "Key": "src"})
+    assert s3.get_object(Bucket=bucket, Key="by-owner")["Body"].read() == b"copied"
+    # Another account, let in by the access point and delegated to by both buckets: the
+    # delegation does not reach the source, which is read as from its bucket directly.
+    point.put_policy(doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+                          "Action": ["s3:GetObject", "s3:PutObject"],
+                          "Resource": f"{point.arn}/object/*"}))  # fmt: skip
+    statements = [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+         "Resource": bucket_resources(name),
+         "Condition": {"StringEquals": {"s3:DataAccessPointArn": point.arn}}}
+        for name in (bucket, source)
+    ]  # fmt: skip
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(statements[0]))
+    s3.put_bucket_policy(Bucket=source, Policy=doc(statements[1]))
+    stranger = s3_client(gateway)
+    copy = {"Bucket": point.alias, "Key": "by-stranger", "CopySource": f"{source}/src"}
+    assert outcome(stranger.copy_object, **copy) == "AccessDenied"
+    assert keys_of(s3, bucket) == ["by-owner"]
+    reader = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:GetObject",
+              "Resource": f"arn:aws:s3:::{source}/*"}  # fmt: skip
+    s3.put_bucket_policy(Bucket=source, Policy=doc(statements[1], reader))
+    assert outcome(stranger.copy_object, **copy) == OK
+    assert s3.get_object(Bucket=bucket, Key="by-stranger")["Body"].read() == b"copied"
 
 
 # --- Block Public Access ---------------------------------------------------------------------

@@ -12,9 +12,15 @@ AWS's logic, as the IAM User Guide and the S3 User Guide describe it:
    policy can allow them.
 5. The root user has every identity permission implicitly: only explicit denies bound it.
 
-With an access point (or Multi-Region Access Point) in the path, the request must pass three
-checks, as AWS-NOTES §5.1 records: the identity policies (against the access point ARN), the
-access point policy, and the bucket policy (against the bucket ARN); a Deny in any wins.
+With an access point (or Multi-Region Access Point) in the path, three policies apply: the
+identity policies (against the access point ARN), the access point policy, and the bucket
+policy (against the bucket ARN); a Deny in any of them wins. AWS's current MRAP permissions
+page: "For a cross-account request to succeed, the following policies must permit the
+operation: the Multi-Region Access Point policy, the underlying IAM policy, the underlying
+bucket policy. For same account requests, only the underlying IAM policy, which grants the
+appropriate access, is required." Same account means the caller's account owns both the
+access point and the bucket; there, as for a direct request, the access point and bucket
+policies may instead grant the caller by name together.
 """
 
 from __future__ import annotations
@@ -147,7 +153,8 @@ def evaluate(
 
     For a request through an access point, pass its policy, its ARN (the resource as named
     through the access point, e.g. `…:accesspoint/ap/object/key`) and its owner; `ctx` then
-    names the bucket resource and its owner.
+    names the bucket resource and its owner. When the caller's account owns both, its identity
+    policies suffice; otherwise all three policies must allow.
     """
     caller = ctx.principal
     kind = caller.type
@@ -179,6 +186,8 @@ def evaluate(
         return _new(Decision, (False, _EXPLICIT, every, denied_in))
 
     if via_ap:
+        if has_identity and account == access_point_account == ctx.resource_account:
+            return _same_account_via_access_point(is_root, id_allow, ap_allow, res_allow)
         if has_identity and not (is_root or id_allow):
             return _NO_IDENTITY_ALLOW
         ap_ok = ap_allow if has_identity else _direct(ap_allow)
@@ -212,10 +221,25 @@ def evaluate(
 _ANONYMOUS, _SERVICE, _ROOT = PrincipalType.ANONYMOUS, PrincipalType.SERVICE, PrincipalType.ACCOUNT
 
 
+def _same_account_via_access_point(
+    is_root: bool, id_allow: list[Hit], ap_allow: list[Hit], res_allow: list[Hit]
+) -> Decision:
+    """A request through an access point whose account owns the access point and the bucket,
+    with no Deny anywhere: the identity policies suffice (the root has them implicitly)."""
+    if is_root:
+        return _allow(_BY_ROOT, _matched(_APT, ap_allow) + _matched(_RES, res_allow))
+    if id_allow:
+        return _allow(_BY_ID, _matched(_ID, id_allow))
+    ap_direct, res_direct = _direct(ap_allow), _direct(res_allow)
+    if ap_direct and res_direct:
+        return _allow(_BY_RES, _matched(_APT, ap_direct) + _matched(_RES, res_direct))
+    return _NO_IDENTITY_ALLOW
+
+
 _POLICY_PHRASE = {
     PolicyType.IDENTITY: ("an", "identity-based"),
     PolicyType.RESOURCE: ("a", "resource-based"),
-    PolicyType.ACCESS_POINT: ("a", "resource-based"),
+    PolicyType.ACCESS_POINT: ("a", "Multi-Region Access Point"),  # the only access points
 }
 
 

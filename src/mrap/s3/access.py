@@ -22,6 +22,7 @@ from mrap.iam import (
     DecidedBy,
     PolicyDocument,
     PolicyKind,
+    PolicyType,
     RequestContext,
     access_denied_message,
     cached_policy,
@@ -64,6 +65,7 @@ _VERSION_ACTIONS = {
 """Actions that S3 authorizes as their *Version form when the request names a versionId."""
 _RESTRICT_PUBLIC_BUCKETS = 3  # position of the flag in a Block Public Access string
 _RESOURCE_DECISIONS = frozenset({DecidedBy.RESOURCE, DecidedBy.IDENTITY_AND_RESOURCE})
+_ACCESS_POINT_SIDE = frozenset({PolicyType.IDENTITY, PolicyType.ACCESS_POINT})
 
 
 def authorize_identity(req: OpRequest, action: str, resource: str, resource_account: str) -> None:
@@ -252,14 +254,19 @@ def authorize(
         keys = {"s3:DataAccessPointArn": point.arn, "s3:DataAccessPointAccount": point.account_id}
         ctx = request_context(req, caller, act, resource, owner, {**keys, **(extra or {})})
         point_policy, point_public = access_point_policy(point.policy)
+        point_resource = f"{point.arn}/object/{name}" if name else point.arn
         decision = evaluate(
             ctx,
             policies,
             policy,
             access_point_policy=point_policy,
-            access_point_arn=f"{point.arn}/object/{name}" if name else point.arn,
+            access_point_arn=point_resource,
             access_point_account=point.account_id,
         )
+        if decision.denied_in in _ACCESS_POINT_SIDE:
+            # The identity and access point policies were asked about the access point: the
+            # message names that resource, as the bucket policy's names the bucket.
+            ctx = ctx.with_resource(point_resource, point.account_id)
         # Block Public Access is checked at four levels: the access point, the bucket, and
         # the accounts owning each; any one of them restricting a public policy cuts access.
         restricted = (public and _restricts(req, record.public_access_block, owner)) or (

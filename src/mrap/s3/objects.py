@@ -214,7 +214,11 @@ def open_copy_source(
 ) -> tuple[ObjectInfo, BinaryIO]:
     """The source of a copy, opened, once its `x-amz-copy-source-if-*` conditions hold."""
     action = "s3:GetObjectVersion" if version else "s3:GetObject"
-    _, source = owned_bucket(services, req, bucket, action=action, key=key)
+    # The source is read from its bucket directly, also when the destination is an access
+    # point: neither the access point's policy nor its delegation governs it.
+    direct = replace(req, access_point=None) if req.access_point is not None else req
+    _, source = owned_bucket(services, direct, bucket, action=action, key=key)
+    req.charged_to = direct.charged_to  # a Requester Pays source charges this request
     if version is not None and not valid_version_id(version):
         raise errors.InvalidArgument(
             "Invalid version id specified", ArgumentName="versionId", ArgumentValue=version
