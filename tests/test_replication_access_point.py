@@ -56,6 +56,7 @@ def test_replicate_enables_versioning_and_two_way_rules(s3: BaseClient, synced: 
         assert rule["Status"] == "Enabled" and rule["Filter"] == {}
         assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
         assert rule["SourceSelectionCriteria"] == {"ReplicaModifications": {"Status": "Enabled"}}
+        assert rule["ExistingObjectReplication"] == {"Status": "Enabled"}
 
 
 def test_write_in_one_region_read_in_the_other_after_failover(
@@ -123,7 +124,8 @@ def test_figures_at_metrics_and_in_the_status_command(
     out = mrap(gateway, "replication", "status", synced.name)
     (row,) = [line.split("\t") for line in out.splitlines() if line.startswith(synced.east)]
     assert row[1:3] == [synced.west, f"mrap-to-{synced.west}"]
-    assert row[3:9] == ["0", "0", "0", "1", "5", "0"]
+    assert row[3:10] == ["0", "0", "0", "0", "1", "5", "0"]
+    assert out.splitlines()[-1] == "backlog 0 (pending 0, in flight 0, backfill 0)"
 
 
 # The S3 Control extension: POST /v20180820/mrap/instances/{name}/replicate

@@ -310,7 +310,9 @@ def _region(args: argparse.Namespace) -> int:
 
 
 def _replicate(args: argparse.Namespace) -> int:
-    return replication_commands.replicate_command(_settings(args), args.account, args.name)
+    return replication_commands.replicate_command(
+        _settings(args), args.account, args.name, wait=not args.no_wait
+    )
 
 
 def _replication_status(args: argparse.Namespace) -> int:
@@ -371,6 +373,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     replicate.add_argument("name", help="the Multi-Region Access Point's name")
     replicate.add_argument("--account", default=BOOTSTRAP_ACCOUNT, help="its 12-digit account")
     replicate.add_argument("--data-dir", type=Path, help=data_help)
+    replicate.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return once configured instead of showing the backlog until it drains",
+    )
     replicate.set_defaults(func=_replicate)
     replication = commands.add_parser("replication", help="replication figures")
     replication_subcommands = replication.add_subparsers(dest="replication_command", required=True)

@@ -40,6 +40,11 @@ class Settings:
     # AWS-faithful: S3 Control MRAP management only signed for us-west-2, routes only for the
     # five failover-control regions. False accepts any signing region.
     control_region_rules: bool = True
+    # RestoreObject of an archived (GLACIER, DEEP_ARCHIVE) object: seconds until its restored
+    # copy is ready (the bytes are already here, so none by default), and how long a "day"
+    # of the request's Days lasts (shorter in tests; a real day rounds expiry to midnight UTC).
+    restore_delay: float = 0.0
+    restore_day_seconds: float = 86400.0
 
     # Where this gateway runs: Multi-Region Access Point requests go to the active region
     # closest to it. Empty means the first of `regions`.
@@ -81,6 +86,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_REGION": ("region", str),
     "MRAP_AUTOMATIC_FAILOVER": ("automatic_failover", _flag),
     "MRAP_CONTROL_REGION_RULES": ("control_region_rules", _flag),
+    "MRAP_RESTORE_DELAY": ("restore_delay", float),
+    "MRAP_RESTORE_DAY_SECONDS": ("restore_day_seconds", float),
     "MRAP_ROOT_ACCESS_KEY_ID": ("root_access_key_id", str),
     "MRAP_ROOT_SECRET_ACCESS_KEY": ("root_secret_access_key", str),
 }
@@ -111,4 +118,6 @@ def load_settings(overrides: dict[str, Any], environ: dict[str, str] | None = No
         raise ValueError("reserved_space must not be negative")
     if settings.propagation_delay < 0:
         raise ValueError("propagation_delay must not be negative")
+    if settings.restore_delay < 0 or settings.restore_day_seconds <= 0:
+        raise ValueError("restore_delay must not be negative, restore_day_seconds positive")
     return settings

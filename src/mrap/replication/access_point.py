@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from mrap import errors
+from mrap.replication.backfill import store_configuration
 from mrap.replication.config import check_configuration
 from mrap.replication.model import Destination, ReplicationConfig, Rule, RuleFilter
 from mrap.replication.permissions import REPLICATION_ACTIONS
@@ -80,6 +81,9 @@ def two_way_rules(bucket: str, others: list[BucketRecord]) -> tuple[Rule, ...]:
             priority=index,
             delete_marker_replication="Enabled",
             replica_modifications="Enabled",
+            # The objects already in the buckets too: after a failover every region must
+            # serve what was written before `mrap replicate`.
+            existing_object_replication="Enabled",
         )
         for index, other in enumerate(others, start=1)
         if other.name != bucket
@@ -93,7 +97,8 @@ async def replicate_access_point(
     check: Callable[[BucketRecord], None] | None = None,
 ) -> list[str]:
     """Enable versioning on the access point's buckets and make them replicate to each
-    other; the names of the buckets configured.
+    other, the versions already in them included (the gateway's workers run their
+    backfill); the names of the buckets configured.
 
     `mrap replicate` and the S3 Control extension both come here. `check` (the extension's
     authorization) sees every bucket first and raises to refuse, before anything changes.
@@ -122,6 +127,6 @@ async def replicate_access_point(
         config = ReplicationConfig(_ensure_role(services, record.account_id), rules)
         _grant(services, record.account_id, records)
         check_configuration(services, record, config)
-        services.control.set_bucket_replication(record.name, config.to_json())
+        await store_configuration(services, record, config)
         configured.append(record.name)
     return configured

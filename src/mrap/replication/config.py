@@ -6,13 +6,11 @@ The document is parsed by `mrap.replication.parse`; here it is checked against t
 
 from __future__ import annotations
 
-import time
-
 from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
+from mrap.replication.backfill import store_configuration
 from mrap.replication.model import Destination, ReplicationConfig, Rule, TimeSetting
 from mrap.replication.parse import parse_configuration, role_arn
-from mrap.replication.rules import backfills_existing
 from mrap.s3.access import owned_bucket
 from mrap.s3.checksums import small_body_verifier
 from mrap.services import Services
@@ -58,17 +56,13 @@ def check_configuration(
 
 async def put_bucket_replication(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?replication: create or replace the configuration."""
-    record, store = owned_bucket(services, req)
+    record, _store = owned_bucket(services, req)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
     config = parse_configuration(doc, record.name)
     check_configuration(services, record, config)
-    services.control.set_bucket_replication(record.name, config.to_json())
-    if backfills_existing(config):
-        # After the configuration is stored, so that the worker plans with it; versions
-        # written from now on are queued by their own writes.
-        await store.start_backfill(record.name, time.time())
+    await store_configuration(services, record, config)
     return OpResponse()
 
 
@@ -84,7 +78,7 @@ async def get_bucket_replication(services: Services, req: OpRequest) -> OpRespon
 async def delete_bucket_replication(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?replication: remove the configuration (204 even when there is none)."""
     record, _store = owned_bucket(services, req)
-    services.control.set_bucket_replication(record.name, None)
+    await store_configuration(services, record, None)
     return OpResponse(status=204)
 
 

@@ -3,6 +3,7 @@ and counters (so they cover every gateway process)."""
 
 from __future__ import annotations
 
+from mrap.replication.backfill import backfills
 from mrap.services import Services
 from mrap.storage.replication_records import ReplicationFigures
 
@@ -26,7 +27,8 @@ def all_figures(services: Services) -> list[tuple[str, ReplicationFigures]]:
 
 _SERIES = (
     ("mrap_replication_pending_operations", "gauge", "Replication tasks waiting."),
-    ("mrap_replication_pending_bytes", "gauge", "Bytes of the object versions waiting."),
+    ("mrap_replication_in_flight_operations", "gauge", "Replication tasks being copied."),
+    ("mrap_replication_pending_bytes", "gauge", "Bytes of the object versions not copied yet."),
     ("mrap_replication_failed_operations", "gauge", "Versions whose replication gave up."),
     ("mrap_replication_operations_total", "counter", "Copies completed."),
     ("mrap_replication_bytes_total", "counter", "Bytes copied."),
@@ -43,6 +45,7 @@ def _values(f: ReplicationFigures) -> list[list[tuple[str, float]]]:
     ]
     return [
         [("", f.pending_operations)],
+        [("", f.in_flight)],
         [("", f.pending_bytes)],
         [("", f.failed_operations)],
         [("", f.operations)],
@@ -71,19 +74,27 @@ def prometheus_text(services: Services) -> str:
             for extra, value in _values(f)[index]:
                 all_labels = f"{labels},{extra}" if extra else labels
                 lines.append(f"{name}{{{all_labels}}} {value:g}")
+    name = "mrap_replication_backfill_versions"
+    lines += [
+        f"# HELP {name} Existing versions a backfill has yet to consider.",
+        f"# TYPE {name} gauge",
+    ]
+    for running in backfills(services):
+        labels = f'region="{running.region}",bucket="{running.bucket}"'
+        lines.append(f"{name}{{{labels}}} {running.remaining}")
     return "\n".join(lines) + "\n"
 
 
 def status_lines(figures: list[tuple[str, ReplicationFigures]]) -> list[str]:
     """A table of replication figures for `mrap replication status`."""
     lines = [
-        "SOURCE\tDESTINATION\tRULE\tPENDING\tPENDING_BYTES\tFAILED\tDONE\tBYTES\tFAILURES"
-        "\tLAST_S\tP50_S\tP99_S"
+        "SOURCE\tDESTINATION\tRULE\tPENDING\tIN_FLIGHT\tPENDING_BYTES\tFAILED\tDONE\tBYTES"
+        "\tFAILURES\tLAST_S\tP50_S\tP99_S"
     ]
     for region, f in figures:
         lines.append(
             f"{f.bucket} ({region})\t{f.destination}\t{' '.join(f.rule.split())}"
-            f"\t{f.pending_operations}\t{f.pending_bytes}"
+            f"\t{f.pending_operations}\t{f.in_flight}\t{f.pending_bytes}"
             f"\t{f.failed_operations}\t{f.operations}\t{f.bytes}\t{f.failures}"
             f"\t{f.last_latency:.3f}\t{percentile(f.latencies, 0.5):.3f}"
             f"\t{percentile(f.latencies, 0.99):.3f}"

@@ -1,9 +1,10 @@
 """Replication workers: copy queued versions from their region store to the destinations.
 
 Each gateway process runs one `ReplicationWorker`. Tasks are claimed atomically with a lease,
-so workers of several processes never copy the same task at once, and a task claimed by a
-process that died is taken again once its lease runs out. Copies are idempotent (a replica
-that already exists is left alone), so a copy repeated after a crash is harmless.
+so workers of several processes never copy the same task at once. A worker beats a heartbeat
+into every region store; a task claimed by a process that died is taken again once its
+heartbeat stops (or its lease runs out). Copies are idempotent (a replica that already
+exists is left alone), so a copy repeated after a crash is harmless.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import random
 import time
 from dataclasses import replace
 
+from mrap.replication.backfill import belongs
 from mrap.replication.model import ReplicationConfig
 from mrap.replication.permissions import denial
 from mrap.replication.rules import plan
@@ -23,6 +25,7 @@ from mrap.s3.parts import MAX_PART_NUMBER
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, PartInfo, RegionStore
 from mrap.storage.local.files import iter_file
+from mrap.storage.local.replication_workers import new_worker_id
 from mrap.storage.replication_records import ExistingVersion, Replicate, ReplicationTask
 from mrap.store.regions import RegionMarks
 
@@ -35,6 +38,8 @@ IDLE = 0.05  # seconds between polls of empty queues
 DOWN_RETRY = 1.0  # seconds a destination whose region is down is left alone
 MAX_ATTEMPTS = 10  # failed attempts (a down region costs none) before a task gives up
 MAX_BACKOFF = 60.0
+HEARTBEAT = 1.0  # seconds between a worker's heartbeats
+ALIVE = 5.0  # seconds a heartbeat vouches for its worker
 
 
 class PermanentFailure(Exception):
@@ -52,9 +57,35 @@ class ReplicationWorker:
     def __init__(self, services: Services, health: Health) -> None:
         self._services = services
         self._health = health
+        self.id = new_worker_id()
 
     async def run(self) -> None:
         """Copy forever (until cancelled)."""
+        await self.beat()  # before any claim names this worker
+        beating = asyncio.create_task(self._beat_forever())
+        try:
+            await self._copy_forever()
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+
+    async def beat(self) -> None:
+        """Tell every region store this worker is alive for the next ALIVE seconds."""
+        until = time.time() + ALIVE
+        for region, store in self._services.regions.items():
+            try:
+                await store.replication_heartbeat(self.id, until)
+            except Exception:  # one unwritable region must not silence the others
+                log.exception("replication heartbeat to %s failed", region)
+
+    async def _beat_forever(self) -> None:
+        # Apart from the copies, so that a long batch does not make the worker look dead.
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            await self.beat()
+
+    async def _copy_forever(self) -> None:
         while True:
             try:
                 busy = await self.step()
@@ -71,7 +102,7 @@ class ReplicationWorker:
             if not self._health.healthy(region):
                 continue  # its queue waits; nothing written there is lost
             busy = await self._backfill(store) or busy
-            tasks = await store.claim_replication(BATCH, LEASE)
+            tasks = await store.claim_replication(BATCH, LEASE, self.id)
             if tasks:
                 busy = True
                 down: set[str] = set()
@@ -84,8 +115,10 @@ class ReplicationWorker:
         Processes of one gateway may read the same batch; the store queues it only once.
         """
         busy = False
-        for bucket in store.backfills():
+        for bucket, config in store.backfills():
             record = self._services.control.get_bucket(bucket)
+            if record is not None and not belongs(record, config):
+                continue  # its configuration is not stored (yet); see `backfill`
             batch: list[tuple[ExistingVersion, Replicate | None]] = []
             if record is not None:  # a bucket gone since gets an empty batch: the end
                 batch = [
@@ -137,7 +170,7 @@ class ReplicationWorker:
         self, source: RegionStore, destination: RegionStore, task: ReplicationTask
     ) -> None:
         if task.kind == "object":
-            await _copy_object(source, destination, task)
+            await _copy_object(source, destination, task, self._replica_class(task))
         elif task.kind == "marker":
             found = source.head_object(task.bucket, task.key, task.version_id)
             if found is not None:  # a marker removed since needs no replica
@@ -154,11 +187,25 @@ class ReplicationWorker:
                 # but do this again in case it was read before the change.
                 raise RuntimeError("replica not there yet")
 
+    def _replica_class(self, task: ReplicationTask) -> str | None:
+        """The storage class the task's rule gives replicas (None: the source's)."""
+        source = self._services.control.get_bucket(task.bucket)
+        if source is None or source.replication is None:
+            return None
+        for rule in ReplicationConfig.from_json(source.replication).rules:
+            if rule.id == task.rule and rule.destination.bucket == task.destination:
+                return rule.destination.storage_class
+        return None
+
 
 async def _copy_object(
-    source: RegionStore, destination: RegionStore, task: ReplicationTask
+    source: RegionStore,
+    destination: RegionStore,
+    task: ReplicationTask,
+    storage_class: str | None = None,
 ) -> None:
-    """Copy a version's bytes and metadata, keeping its version id and last-modified time."""
+    """Copy a version's bytes and metadata, keeping its version id and last-modified time,
+    and its storage class unless the rule's Destination names one."""
     opened = source.open_object(task.bucket, task.key, task.version_id)
     if opened is None:
         return  # the version was deleted (by version id) before it could be copied
@@ -173,7 +220,15 @@ async def _copy_object(
         parts = found[1] if found is not None else []
     with contextlib.closing(fh):
         blob = await destination.write_blob(iter_file(fh, 0, info.size))
-    replica = replace(info, tags=dict(info.tags), version_id=task.version_id)
+    replica = replace(
+        info,
+        tags=dict(info.tags),
+        version_id=task.version_id,
+        storage_class=storage_class or info.storage_class,
+        # A restored copy is the source's; the replica of an archived version is archived.
+        restore_ready=0.0,
+        restore_expiry=0.0,
+    )
     # frees the blob on failure
     await destination.write_replica(task.destination, replica, blob, parts)
 

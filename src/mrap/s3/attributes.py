@@ -90,7 +90,7 @@ async def get_object_attributes(services: Services, req: OpRequest) -> OpRespons
         "ETag": info.etag,  # unquoted here, unlike everywhere else
         "Checksum": _checksum(info),
         "ObjectParts": _parts(info, parts, marker, limit),
-        "StorageClass": "STANDARD",
+        "StorageClass": info.storage_class,
         "ObjectSize": info.size,
     }
     children = [(name, values[name]) for name in ATTRIBUTES if name in wanted]

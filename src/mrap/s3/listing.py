@@ -80,7 +80,7 @@ def _page_children(
                     ("ETag", f'"{info.etag}"'),
                     ("Size", info.size),
                     ("Owner", owner),
-                    ("StorageClass", "STANDARD"),
+                    ("StorageClass", info.storage_class),
                 ],
             )
         )

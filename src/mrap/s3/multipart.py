@@ -14,11 +14,13 @@ from mrap.s3.access import find_bucket, owned_bucket
 from mrap.s3.acl import acl_for_new_object
 from mrap.s3.checksums import checksum_elements, header_name, multipart_etag
 from mrap.s3.conditions import precheck_write
+from mrap.s3.encryption import refuse_encryption
 from mrap.s3.metadata import metadata_from
 from mrap.s3.names import check_key
 from mrap.s3.object_lock import lock_for_upload
 from mrap.s3.objects import check_upload_length
 from mrap.s3.parts import MAX_PART_NUMBER, part_number
+from mrap.s3.storage_class import requested_class
 from mrap.s3.tagging import with_header_tags
 from mrap.s3.versioning import written_headers
 from mrap.services import Services
@@ -43,7 +45,9 @@ async def create_multipart_upload(services: Services, req: OpRequest) -> OpRespo
     """POST /{bucket}/{key}?uploads."""
     record, store = owned_bucket(services, req)
     check_key(req.key)
+    refuse_encryption(req.headers)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    info.storage_class = requested_class(req.headers)
     info.acl = acl_for_new_object(services, req, record)
     # Object Lock headers travel with the upload, as S3 takes them on CreateMultipartUpload.
     for name, value in lock_for_upload(req, record).items():
@@ -66,6 +70,7 @@ async def upload_part(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?partNumber=N&uploadId=U."""
     number = request_part_number(req)
     store, upload = find_upload(services, req)
+    refuse_encryption(req.headers)
     check_upload_length(req, MAX_PART_SIZE)
     check = multipart_checksums.part_check(req.headers, upload.info)
     blob = await store.write_blob(check.watch(req.body.chunks()))
@@ -171,7 +176,7 @@ async def list_parts(services: Services, req: OpRequest) -> OpResponse:
         ("UploadId", upload.upload_id),
         ("Initiator", owner),
         ("Owner", owner),
-        ("StorageClass", "STANDARD"),
+        ("StorageClass", upload.info.storage_class),
         ("ChecksumAlgorithm", multipart_checksums.chosen_algorithm(upload.info)),
         ("ChecksumType", upload.info.checksum_type or None),
         ("PartNumberMarker", marker),

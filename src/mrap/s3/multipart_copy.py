@@ -14,8 +14,10 @@ from mrap import errors
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.s3 import multipart_checksums
 from mrap.s3.checksums import DEFAULT_ALGORITHM, BodyCheck
+from mrap.s3.encryption import refuse_encryption
 from mrap.s3.multipart import MAX_PART_SIZE, find_upload, request_part_number
 from mrap.s3.objects import open_copy_source, parse_copy_source
+from mrap.s3.storage_class import check_readable
 from mrap.services import Services
 from mrap.storage.base import PartInfo
 from mrap.storage.local.store import iter_file
@@ -49,9 +51,11 @@ async def upload_part_copy(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?partNumber=N&uploadId=U with x-amz-copy-source."""
     number = request_part_number(req)
     store, upload = find_upload(services, req)
+    refuse_encryption(req.headers)
     src_bucket, src_key, version = parse_copy_source(req.headers["x-amz-copy-source"])
     src_info, fh = open_copy_source(services, req, src_bucket, src_key, version)
     with fh:
+        check_readable(src_info, copy_source=True)
         offset, length = copy_range(req.headers.get("x-amz-copy-source-range"), src_info.size)
         if length > MAX_PART_SIZE:
             raise errors.InvalidRequest(

@@ -63,7 +63,7 @@ async def list_multipart_uploads(services: Services, req: OpRequest) -> OpRespon
                     ("UploadId", upload.upload_id),
                     ("Initiator", owner),
                     ("Owner", owner),
-                    ("StorageClass", "STANDARD"),
+                    ("StorageClass", upload.info.storage_class),
                     ("Initiated", datetime.fromtimestamp(upload.initiated, UTC)),
                     ("ChecksumAlgorithm", multipart_checksums.chosen_algorithm(upload.info)),
                     ("ChecksumType", upload.info.checksum_type or None),

@@ -1,5 +1,4 @@
-"""Per-version Object Lock (Get/PutObjectLegalHold, Get/PutObjectRetention) and
-RestoreObject, which has nothing to restore here: no object is ever archived."""
+"""Per-version Object Lock: Get/PutObjectLegalHold, Get/PutObjectRetention."""
 
 from __future__ import annotations
 
@@ -113,11 +112,3 @@ async def get_object_retention(services: Services, req: OpRequest) -> OpResponse
     body = XmlDoc("Retention", [("Mode", info.lock_mode), ("RetainUntilDate", info.lock_until)])
     return OpResponse(body=body)
 
-
-async def restore_object(services: Services, req: OpRequest) -> OpResponse:
-    """POST /{bucket}/{key}?restore: every object here is STANDARD, never archived, so S3's
-    answer is that the storage class allows no restore."""
-    version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
-    existing_version(store, req, version_id)
-    raise errors.InvalidObjectState(StorageClass="STANDARD")

@@ -25,10 +25,12 @@ from mrap.s3.checksums import (
     header_name,
 )
 from mrap.s3.conditions import byte_range, evaluate, precheck_write
+from mrap.s3.encryption import refuse_encryption
 from mrap.s3.metadata import metadata_from, object_headers
 from mrap.s3.names import check_key
 from mrap.s3.object_lock import check_deletable, lock_for_upload, lock_headers
 from mrap.s3.parts import PartSpan, part_number, part_span
+from mrap.s3.storage_class import check_readable, class_headers, has_class_header, requested_class
 from mrap.s3.tagging import tags_from_header, with_header_tags
 from mrap.s3.versioning import (
     check_version_id,
@@ -67,8 +69,10 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}: store a whole object."""
     record, store = owned_bucket(services, req)
     check_key(req.key)
+    refuse_encryption(req.headers)
     check_upload_length(req, MAX_PUT_SIZE)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
+    info.storage_class = requested_class(req.headers)
     info.acl = acl_for_new_object(services, req, record)
     for name, value in lock_for_upload(req, record).items():
         setattr(info, name, value)
@@ -92,6 +96,7 @@ async def put_object(services: Services, req: OpRequest) -> OpResponse:
 def _read_headers(req: OpRequest, info: ObjectInfo) -> dict[str, str]:
     headers = object_headers(info)
     headers.update(version_headers(info))
+    headers.update(class_headers(info))
     if info.replication_status:
         headers["x-amz-replication-status"] = info.replication_status
     if info.tags:
@@ -116,10 +121,13 @@ async def get_object(services: Services, req: OpRequest) -> OpResponse:
             "Cannot specify both Range header and partNumber query parameter"
         )
     _, store = owned_bucket(services, req)
+    refuse_encryption(req.headers)
     info, fh = store.open_object(req.bucket, req.key, version_id) or (None, None)
     if info is None or fh is None:  # no such key or version, or a delete marker
         raise not_found(req.method, req.key, version_id, info)
     try:
+        if req.method != "HEAD":  # HEAD shows an archived object's metadata
+            check_readable(info)
         part = part_span(store, req.bucket, info, number) if number is not None else None
         return _read_response(req, info, fh, part)
     except BaseException:
@@ -244,6 +252,9 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key} with x-amz-copy-source: copy an object, across regions too."""
     record, dest = owned_bucket(services, req)
     check_key(req.key)
+    refuse_encryption(req.headers)
+    # Nor the source's class: the header's, else STANDARD (CopyObject API reference).
+    storage_class = requested_class(req.headers)
     # A copy gets the ACL its own headers ask for (the default without), never the source's.
     acl = acl_for_new_object(services, req, record)
     # Nor the source's Object Lock: its own headers, else the bucket's default retention.
@@ -252,15 +263,15 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     directive = _directive(req, "x-amz-metadata-directive", "metadata")
     tag_directive = _directive(req, "x-amz-tagging-directive", "tagging")
     # Copying an older version over its own key is how one restores it.
-    if (src_bucket, src_key) == (req.bucket, req.key) and directive == "COPY" and not version:
-        raise errors.InvalidRequest(
-            "This copy request is illegal because it is trying to copy an object to itself "
-            "without changing the object's metadata, storage class, website redirect location "
-            "or encryption attributes."
-        )
+    onto_itself = (src_bucket, src_key) == (req.bucket, req.key) and not version
+    if onto_itself and directive == "COPY" and not has_class_header(req.headers):
+        raise _copy_to_itself()
     condition = precheck_write(dest, req)
     src_info, fh = open_copy_source(services, req, src_bucket, src_key, version)
     with fh:
+        if onto_itself and directive == "COPY" and storage_class == src_info.storage_class:
+            raise _copy_to_itself()
+        check_readable(src_info, copy_source=True)
         if src_info.size > MAX_PUT_SIZE:
             raise errors.InvalidRequest(
                 "The specified copy source is larger than the maximum allowable size for a "
@@ -270,6 +281,9 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
             info = metadata_from(req.headers, req.key)
         else:
             info = replace(src_info, key=req.key, parts_count=0, version_id=None)
+        # A restored copy belongs to the source version; the new version starts without one.
+        info.restore_ready = info.restore_expiry = 0.0
+        info.storage_class = storage_class
         info.tags = dict(src_info.tags)
         info.acl = acl
         for name, value in lock.items():
@@ -301,6 +315,14 @@ async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     if src_info.version_id is not None:
         headers["x-amz-copy-source-version-id"] = src_info.version_id
     return OpResponse(headers=headers, body=doc)
+
+
+def _copy_to_itself() -> errors.S3Error:
+    return errors.InvalidRequest(
+        "This copy request is illegal because it is trying to copy an object to itself "
+        "without changing the object's metadata, storage class, website redirect location "
+        "or encryption attributes."
+    )
 
 
 def _directive(req: OpRequest, header: str, what: str) -> str:

@@ -29,6 +29,7 @@ from mrap.s3 import (
     objects,
     ownership,
     request_payment,
+    restore,
     tagging,
     versioning,
 )
@@ -321,7 +322,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("GetObjectTagging", "GET", "object", "tagging", tagging.get_object_tagging),
     _op("PutObjectTagging", "PUT", "object", "tagging", tagging.put_object_tagging),
     _op("DeleteObjectTagging", "DELETE", "object", "tagging", tagging.delete_object_tagging),
-    _op("RestoreObject", "POST", "object", "restore", object_retention.restore_object),
+    _op("RestoreObject", "POST", "object", "restore", restore.restore_object),
     _op(
         "GetObjectLegalHold",
         "GET",

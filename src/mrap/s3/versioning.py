@@ -188,7 +188,7 @@ def _entry(entry: VersionEntry, owner: XmlChildren, url: bool) -> tuple[str, Xml
         ("ETag", f'"{info.etag}"'),
         ("Size", info.size),
         ("Owner", owner),
-        ("StorageClass", "STANDARD"),
+        ("StorageClass", info.storage_class),
     ]
 
 

@@ -51,6 +51,12 @@ class ObjectInfo:
     lock_mode: str = ""
     lock_until: str = ""
     legal_hold: str = ""
+    # x-amz-storage-class; every class is served from the same bytes.
+    storage_class: str = "STANDARD"
+    # The temporary copy RestoreObject makes of an archived version: when it is (or was)
+    # ready and when it expires, epoch seconds; 0 when no restore was ever asked for.
+    restore_ready: float = 0.0
+    restore_expiry: float = 0.0
 
 
 LOCK_FIELDS = ("lock_mode", "lock_until", "legal_hold")
@@ -290,6 +296,12 @@ class RegionStore(Protocol):
         """Change Object Lock fields (LOCK_FIELDS; "" removes one) of a version; like
         set_object_tags, the version as it now is, a delete marker unchanged, or None."""
 
+    async def set_object_restore(
+        self, bucket: str, key: str, version_id: str | None, ready: float, expiry: float
+    ) -> ObjectInfo | None:
+        """Record a version's restored copy (ready and expiry times); like set_object_tags,
+        the version as it now is, a delete marker unchanged, or None."""
+
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
         """The bucket's tags, None when it has none."""
 
@@ -334,8 +346,17 @@ class RegionStore(Protocol):
     async def abort_upload(self, upload: Upload) -> None:
         """End an upload and free its parts."""
 
-    async def claim_replication(self, limit: int, lease: float) -> list[ReplicationTask]:
-        """Take up to `limit` due replication tasks for `lease` seconds, atomically."""
+    async def claim_replication(
+        self, limit: int, lease: float, worker: str
+    ) -> list[ReplicationTask]:
+        """Take up to `limit` due replication tasks for `worker` for `lease` seconds,
+        atomically (tasks a dead worker claimed included)."""
+
+    async def replication_heartbeat(self, worker: str, until: float) -> None:
+        """The replication worker `worker` is alive until `until` (epoch seconds)."""
+
+    def live_replication_workers(self) -> list[str]:
+        """The replication workers alive now."""
 
     async def replication_succeeded(self, task: ReplicationTask) -> None:
         """A task's copy is done."""
@@ -352,12 +373,19 @@ class RegionStore(Protocol):
     def replication_figures(self) -> list[ReplicationFigures]:
         """Replication work waiting and done, per source bucket and destination."""
 
-    async def start_backfill(self, bucket: str, cutoff: float) -> None:
+    async def start_backfill(self, bucket: str, cutoff: float, config: str) -> None:
         """Queue the bucket's versions last modified before `cutoff` (epoch seconds) for
-        replication, from the first key on (restarting any backfill in progress)."""
+        replication, from the first key on (restarting any backfill in progress), once the
+        bucket's configuration is the one whose digest is `config`."""
 
-    def backfills(self) -> list[str]:
-        """The buckets with a backfill in progress."""
+    async def end_backfill(self, bucket: str) -> None:
+        """Stop the bucket's backfill, if one is in progress."""
+
+    def backfills(self) -> list[tuple[str, str]]:
+        """(bucket, configuration digest) of the backfills in progress."""
+
+    def backfill_remaining(self, bucket: str) -> int:
+        """How many versions the bucket's backfill has yet to consider (0: none running)."""
 
     def existing_versions(self, bucket: str, limit: int) -> list[ExistingVersion]:
         """The next `limit` versions a bucket's backfill has to consider, in key order."""

@@ -55,11 +55,12 @@ class ReplicationFigures:
     bucket: str
     destination: str
     rule: str = ""
-    pending_operations: int = 0
-    pending_bytes: int = 0
+    pending_operations: int = 0  # tasks waiting, including those a dead worker had claimed
+    pending_bytes: int = 0  # bytes of the versions waiting or being copied
     failed_operations: int = 0  # tasks that gave up (their versions show FAILED)
     operations: int = 0  # copies done
     bytes: int = 0
     failures: int = 0  # failed attempts
     last_latency: float = 0.0  # seconds from the write to its copy, for the last copy
     latencies: tuple[float, ...] = ()  # of the last copies, sorted
+    in_flight: int = 0  # tasks a live worker is copying (not counted in pending_operations)

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from mrap import errors
 from mrap.storage.base import ObjectInfo, PartInfo
-from mrap.storage.local import object_parts, versions
+from mrap.storage.local import object_parts, replication_workers, versions
 from mrap.storage.local.schema import meta_json
 from mrap.storage.replication_records import (
     ExistingVersion,
@@ -54,28 +54,36 @@ def enqueue(
     )
 
 
+# A task is held while its claim lasts and its worker is alive (`?2`: the live workers as
+# a JSON array); otherwise it is pending, and claimable once due.
+_HELD = "(claimed_until > ?1 AND claimed_by IN (SELECT value FROM json_each(?2)))"
+
+
 def any_due(conn: sqlite3.Connection) -> bool:
     """Whether some task could be claimed now."""
     now = time.time()
+    alive = json.dumps(replication_workers.live(conn, now))
     return (
         conn.execute(
-            "SELECT 1 FROM replication_queue WHERE next_try <= ? AND claimed_until <= ? LIMIT 1",
-            (now, now),
+            f"SELECT 1 FROM replication_queue WHERE next_try <= ?1 AND NOT {_HELD} LIMIT 1",
+            (now, alive),
         ).fetchone()
         is not None
     )
 
 
-def claim(conn: sqlite3.Connection, limit: int, lease: float) -> list[ReplicationTask]:
-    """Take up to `limit` due tasks for `lease` seconds; no other worker gets them meanwhile."""
+def claim(conn: sqlite3.Connection, limit: int, lease: float, worker: str) -> list[ReplicationTask]:
+    """Take up to `limit` due tasks for `worker` for `lease` seconds; no other live worker
+    gets them meanwhile (a dead worker's claims are taken over)."""
     now = time.time()
+    alive = json.dumps(replication_workers.live(conn, now))
     rows = conn.execute(
-        "UPDATE replication_queue SET claimed_until = ?1 + ?2 WHERE id IN ("
-        " SELECT id FROM replication_queue WHERE next_try <= ?1 AND claimed_until <= ?1"
-        " ORDER BY id LIMIT ?3)"
+        "UPDATE replication_queue SET claimed_until = ?1 + ?3, claimed_by = ?4 WHERE id IN ("
+        f" SELECT id FROM replication_queue WHERE next_try <= ?1 AND NOT {_HELD}"
+        " ORDER BY id LIMIT ?5)"
         " RETURNING id, bucket, key, version_id, destination, kind, size, enqueued, attempts,"
         " rule",
-        (now, lease, limit),
+        (now, alive, lease, worker, limit),
     ).fetchall()
     return sorted(
         (ReplicationTask(r[0], r[1], r[2].decode(), *r[3:]) for r in rows), key=lambda t: t.id
@@ -175,15 +183,29 @@ def defer(conn: sqlite3.Connection, destination: str, until: float) -> None:
 
 
 def figures(conn: sqlite3.Connection) -> list[ReplicationFigures]:
-    """Replication waiting and done, per source bucket, destination and rule."""
+    """Replication waiting, being copied and done, per source bucket, destination and rule.
+
+    A task claimed by a worker that died is waiting, not being copied.
+    """
+    now = time.time()
+    alive = json.dumps(replication_workers.live(conn, now))
     found: dict[tuple[str, str, str], ReplicationFigures] = {}
     for row in conn.execute(
-        "SELECT bucket, destination, rule, sum(next_try != ?1), sum(CASE WHEN next_try != ?1"
-        " THEN size ELSE 0 END), sum(next_try = ?1) FROM replication_queue"
+        f"SELECT bucket, destination, rule, sum(next_try != ?3 AND NOT {_HELD}),"
+        " sum(CASE WHEN next_try != ?3 THEN size ELSE 0 END), sum(next_try = ?3),"
+        f" sum(next_try != ?3 AND {_HELD}) FROM replication_queue"
         " GROUP BY bucket, destination, rule",
-        (_GAVE_UP,),
+        (now, alive, _GAVE_UP),
     ):
-        found[(row[0], row[1], row[2])] = ReplicationFigures(*row)
+        found[(row[0], row[1], row[2])] = ReplicationFigures(
+            row[0],
+            row[1],
+            row[2],
+            pending_operations=row[3],
+            pending_bytes=row[4],
+            failed_operations=row[5],
+            in_flight=row[6],
+        )
     for row in conn.execute(
         "SELECT bucket, destination, rule, operations, bytes, failures, last_latency"
         " FROM replication_counts"
@@ -322,38 +344,65 @@ def replica_tags(
 # Existing-object replication
 
 
-def start_backfill(conn: sqlite3.Connection, bucket: str, cutoff: float) -> None:
-    """Begin (or begin again) queueing the bucket's versions older than `cutoff`."""
+def start_backfill(conn: sqlite3.Connection, bucket: str, cutoff: float, config: str) -> None:
+    """Begin (or begin again) queueing the bucket's versions older than `cutoff`, once the
+    configuration whose digest is `config` is the bucket's."""
     conn.execute(
-        "INSERT OR REPLACE INTO replication_backfill(bucket, cutoff) VALUES (?, ?)",
-        (bucket, cutoff),
+        "INSERT OR REPLACE INTO replication_backfill(bucket, cutoff, config) VALUES (?, ?, ?)",
+        (bucket, cutoff, config),
     )
 
 
-def backfills(conn: sqlite3.Connection) -> list[str]:
-    """The buckets whose backfill is in progress."""
-    return [r[0] for r in conn.execute("SELECT bucket FROM replication_backfill ORDER BY bucket")]
+def end_backfill(conn: sqlite3.Connection, bucket: str) -> None:
+    """Stop the bucket's backfill, if one is in progress."""
+    conn.execute("DELETE FROM replication_backfill WHERE bucket = ?", (bucket,))
 
 
-def existing_versions(conn: sqlite3.Connection, bucket: str, limit: int) -> list[ExistingVersion]:
-    """The next versions after the backfill's cursor that existed before its cutoff and
-    never had a replication status (replicas and versions already queued are skipped)."""
+def backfills(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(bucket, configuration digest) of the backfills in progress."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute("SELECT bucket, config FROM replication_backfill ORDER BY bucket")
+    ]
+
+
+# The versions after a backfill's cursor (`?3`, `?4`) that existed before its cutoff (`?2`)
+# and never had a replication status (replicas and versions already queued are skipped).
+_EXISTING = (
+    "SELECT key, version_id, marker, size, meta FROM ("
+    " SELECT key, version_id, 0 AS marker, size, last_modified, meta FROM objects"
+    " WHERE bucket = ?1 UNION ALL"
+    " SELECT key, version_id, marker, size, last_modified, meta FROM versions"
+    " WHERE bucket = ?1)"
+    " WHERE (key, version_id) > (?3, ?4) AND last_modified < ?2"
+    " AND json_extract(meta, '$.replication_status') IS NULL"
+)
+
+
+def _cursor(conn: sqlite3.Connection, bucket: str) -> tuple[float, bytes, str] | None:
     row = conn.execute(
         "SELECT cutoff, after_key, after_version FROM replication_backfill WHERE bucket = ?",
         (bucket,),
     ).fetchone()
-    if row is None:
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def backfill_remaining(conn: sqlite3.Connection, bucket: str) -> int:
+    """How many versions the bucket's backfill has yet to consider (0: none in progress)."""
+    cursor = _cursor(conn, bucket)
+    if cursor is None:
+        return 0
+    return int(conn.execute(f"SELECT count(*) FROM ({_EXISTING})", (bucket, *cursor)).fetchone()[0])
+
+
+def existing_versions(conn: sqlite3.Connection, bucket: str, limit: int) -> list[ExistingVersion]:
+    """The next versions after the backfill's cursor that existed before its cutoff and
+    never had a replication status, in key order."""
+    cursor = _cursor(conn, bucket)
+    if cursor is None:
         return []
     rows = conn.execute(
-        "SELECT key, version_id, marker, size, meta FROM ("
-        " SELECT key, version_id, 0 AS marker, size, last_modified, meta FROM objects"
-        " WHERE bucket = ?1 UNION ALL"
-        " SELECT key, version_id, marker, size, last_modified, meta FROM versions"
-        " WHERE bucket = ?1)"
-        " WHERE (key, version_id) > (?3, ?4) AND last_modified < ?2"
-        " AND json_extract(meta, '$.replication_status') IS NULL"
-        " ORDER BY key, version_id LIMIT ?5",
-        (bucket, row[0], row[1], row[2], limit),
+        f"{_EXISTING} ORDER BY key, version_id LIMIT ?5", (bucket, *cursor, limit)
     ).fetchall()
     return [
         ExistingVersion(

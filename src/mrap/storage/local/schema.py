@@ -19,7 +19,7 @@ import sqlite3
 from typing import Any
 
 from mrap.storage.base import LOCK_FIELDS, NULL_VERSION, ObjectInfo
-from mrap.storage.local import object_parts
+from mrap.storage.local import object_parts, replication_workers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS replication_queue (
     next_try REAL NOT NULL DEFAULT 0,
     claimed_until REAL NOT NULL DEFAULT 0,
     last_error TEXT,
-    rule TEXT NOT NULL DEFAULT ''
+    rule TEXT NOT NULL DEFAULT '',
+    claimed_by TEXT NOT NULL DEFAULT ''  -- the worker holding the claim
 );
 CREATE INDEX IF NOT EXISTS replication_due ON replication_queue(next_try, claimed_until);
 CREATE INDEX IF NOT EXISTS replication_by_version
@@ -108,12 +109,14 @@ CREATE TABLE IF NOT EXISTS replication_counts (
 ) WITHOUT ROWID;
 -- Existing-object replication of a bucket in progress: the versions last modified before
 -- `cutoff` (when the configuration was put) are queued in key order, a batch per
--- transaction that also moves the cursor, so a restart resumes where it stopped.
+-- transaction that also moves the cursor, so a restart resumes where it stopped. `config`
+-- is the digest of the configuration it was started for: it runs once that is stored.
 CREATE TABLE IF NOT EXISTS replication_backfill (
     bucket TEXT PRIMARY KEY,
     cutoff REAL NOT NULL,
     after_key BLOB NOT NULL DEFAULT x'',
-    after_version TEXT NOT NULL DEFAULT ''
+    after_version TEXT NOT NULL DEFAULT '',
+    config TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS replication_latencies (
     bucket TEXT NOT NULL,
@@ -133,7 +136,11 @@ _ADDED_COLUMNS = {
         "tags TEXT",
     ),
     "objects": ("version_id TEXT NOT NULL DEFAULT 'null'", "seq INTEGER NOT NULL DEFAULT 0"),
-    "replication_queue": ("rule TEXT NOT NULL DEFAULT ''",),
+    "replication_queue": (
+        "rule TEXT NOT NULL DEFAULT ''",
+        "claimed_by TEXT NOT NULL DEFAULT ''",
+    ),
+    "replication_backfill": ("config TEXT NOT NULL DEFAULT ''",),
 }
 
 # The columns `row_info` reads, in its order, for both object tables.
@@ -145,6 +152,7 @@ def create(conn: sqlite3.Connection) -> None:
     """Create the tables, and add the columns an older database lacks."""
     conn.executescript(SCHEMA)
     conn.executescript(object_parts.SCHEMA)
+    conn.executescript(replication_workers.SCHEMA)
     # Several gateway workers may start at once: look and add in one write transaction.
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -177,6 +185,12 @@ def meta_json(info: ObjectInfo) -> str:
     if info.replication_status:
         fields["replication_status"] = info.replication_status
     fields.update((name, getattr(info, name)) for name in LOCK_FIELDS if getattr(info, name))
+    # Absent means STANDARD, so versions written before storage classes read as STANDARD.
+    if info.storage_class != "STANDARD":
+        fields["storage_class"] = info.storage_class
+    if info.restore_ready:
+        fields["restore_ready"] = info.restore_ready
+        fields["restore_expiry"] = info.restore_expiry
     return json.dumps(fields, separators=(",", ":"))
 
 

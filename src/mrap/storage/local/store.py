@@ -25,7 +25,13 @@ from mrap.storage.base import (
     VersionPage,
     WriteCondition,
 )
-from mrap.storage.local import listing, object_parts, replication, versions
+from mrap.storage.local import (
+    listing,
+    object_parts,
+    replication,
+    replication_workers,
+    versions,
+)
 from mrap.storage.local.files import SMALL_BLOB, TEMPORARY_PREFIX, iter_file
 from mrap.storage.local.uploads import LocalUploads
 from mrap.storage.replication_records import (
@@ -244,6 +250,14 @@ class LocalRegionStore(LocalUploads):
             lambda conn: versions.set_lock(conn, bucket, key, version_id, fields)
         )
 
+    async def set_object_restore(
+        self, bucket: str, key: str, version_id: str | None, ready: float, expiry: float
+    ) -> ObjectInfo | None:
+        """Record a version's restored copy; see RegionStore.set_object_restore."""
+        return await self._writer.run(
+            lambda conn: versions.set_restore(conn, bucket, key, version_id, ready, expiry)
+        )
+
     def get_bucket_tags(self, bucket: str) -> dict[str, str] | None:
         """The bucket's tags, None when it has none."""
         row = self._read.execute("SELECT tags FROM buckets WHERE name = ?", (bucket,)).fetchone()
@@ -263,13 +277,26 @@ class LocalRegionStore(LocalUploads):
 
     # replication
 
-    async def claim_replication(self, limit: int, lease: float) -> list[ReplicationTask]:
-        """Take up to `limit` due replication tasks for `lease` seconds (atomically, so
-        workers in other processes do not take them too)."""
+    async def claim_replication(
+        self, limit: int, lease: float, worker: str
+    ) -> list[ReplicationTask]:
+        """Take up to `limit` due replication tasks for `worker` for `lease` seconds
+        (atomically, so workers in other processes do not take them too)."""
         # Most polls find nothing: look on the read connection before taking the write lock.
         if not replication.any_due(self._read):
             return []
-        return await self._writer.run(lambda conn: replication.claim(conn, limit, lease))
+        return await self._writer.run(lambda conn: replication.claim(conn, limit, lease, worker))
+
+    async def replication_heartbeat(self, worker: str, until: float) -> None:
+        """The replication worker `worker` is alive until `until` (epoch seconds)."""
+        now = time.time()
+        await self._writer.run(
+            lambda conn: replication_workers.heartbeat(conn, worker, until, now)
+        )
+
+    def live_replication_workers(self) -> list[str]:
+        """The replication workers alive now."""
+        return replication_workers.live(self._read, time.time())
 
     async def replication_succeeded(self, task: ReplicationTask) -> None:
         """A task's copy is done; the source version's status follows."""
@@ -291,13 +318,24 @@ class LocalRegionStore(LocalUploads):
         """Replication work waiting and done, per source bucket and destination."""
         return replication.figures(self._read)
 
-    async def start_backfill(self, bucket: str, cutoff: float) -> None:
-        """Queue the bucket's versions older than `cutoff` for replication, from the start."""
-        await self._writer.run(lambda conn: replication.start_backfill(conn, bucket, cutoff))
+    async def start_backfill(self, bucket: str, cutoff: float, config: str) -> None:
+        """Queue the bucket's versions older than `cutoff` for replication, from the start,
+        once its configuration is the one with digest `config`."""
+        await self._writer.run(
+            lambda conn: replication.start_backfill(conn, bucket, cutoff, config)
+        )
 
-    def backfills(self) -> list[str]:
-        """The buckets with a backfill in progress."""
+    async def end_backfill(self, bucket: str) -> None:
+        """Stop the bucket's backfill, if one is in progress."""
+        await self._writer.run(lambda conn: replication.end_backfill(conn, bucket))
+
+    def backfills(self) -> list[tuple[str, str]]:
+        """(bucket, configuration digest) of the backfills in progress."""
         return replication.backfills(self._read)
+
+    def backfill_remaining(self, bucket: str) -> int:
+        """How many versions the bucket's backfill has yet to consider."""
+        return replication.backfill_remaining(self._read, bucket)
 
     def existing_versions(self, bucket: str, limit: int) -> list[ExistingVersion]:
         """The next `limit` versions a bucket's backfill has to consider, in key order."""

@@ -342,6 +342,26 @@ def set_lock(
     return info
 
 
+def set_restore(
+    conn: sqlite3.Connection,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    ready: float,
+    expiry: float,
+) -> ObjectInfo | None:
+    """Record the restored copy of one version in place (a restore is not a new version)."""
+    bucket_versioning(conn, bucket)  # NoSuchBucket
+    found = find(conn, bucket, key, version_id)
+    if found is None or found[0].delete_marker:
+        return found[0] if found else None
+    info = found[0]
+    info.restore_ready, info.restore_expiry = ready, expiry
+    _set_meta_field(conn, bucket, info, "restore_ready", ready)
+    _set_meta_field(conn, bucket, info, "restore_expiry", expiry)
+    return info
+
+
 def _set_meta_field(
     conn: sqlite3.Connection, bucket: str, info: ObjectInfo, name: str, value: object
 ) -> None:
