@@ -31,6 +31,7 @@ class Settings:
     root_secret_access_key: str | None = None
     quiet: bool = False
     body_timeout: float = 20.0  # seconds without body bytes before RequestTimeout
+    head_timeout: float = 60.0  # seconds for a request head to arrive whole, then closed
     # Bytes kept free on a region's disk: new data is refused (507 StorageFull) below this,
     # so that deletes still find room to free space.
     reserved_space: int = 64 << 20
@@ -81,6 +82,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_DOMAIN": ("domain", str),
     "MRAP_WORKERS": ("workers", int),
     "MRAP_BODY_TIMEOUT": ("body_timeout", float),
+    "MRAP_HEAD_TIMEOUT": ("head_timeout", float),
     "MRAP_RESERVED_SPACE": ("reserved_space", int),
     "MRAP_PROPAGATION_DELAY": ("propagation_delay", float),
     "MRAP_REGION": ("region", str),

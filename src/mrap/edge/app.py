@@ -32,6 +32,7 @@ from mrap.auth.sigv4a import region_set_allows
 from mrap.control import table as control_table
 from mrap.edge import addressing, query, xml
 from mrap.edge.body import RequestBody
+from mrap.edge.metrics import count_slow_client
 from mrap.iam import Caller, PolicyDocument
 from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.routing import dataplane
@@ -193,6 +194,8 @@ class Gateway:
             response = error_response(exc, request_id, resource, request.method, api)
             # The rest of the body is not coming: answer, then close without lingering.
             body_lost = isinstance(exc, errors.RequestTimeout | errors.IncompleteBody)
+            if isinstance(exc, errors.RequestTimeout):
+                count_slow_client("body")
         except Exception:
             error_log.error("request %s failed:\n%s", request_id, traceback.format_exc())
             error = errors.InternalError()

@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Callable
 
 from mrap.edge import addressing
+from mrap.edge.metrics import count_slow_client
 from mrap.edge.tls import Authority
 
 log = logging.getLogger("mrap.proxy")
@@ -23,7 +24,7 @@ access_log = logging.getLogger("mrap.access")
 
 _CONNECT = b"CONNECT "
 MAX_CONNECT_HEAD = 8192  # a CONNECT head is one line and a few headers
-HEAD_TIMEOUT = 30.0  # seconds for the rest of a CONNECT head once it has begun
+HEAD_TIMEOUT = 60.0  # seconds from a connection's start until it is told plain or CONNECT
 HANDSHAKE_TIMEOUT = 30.0
 
 # A request handler for a transport; `tunnel_host` names the CONNECT host, None for plain.
@@ -47,10 +48,17 @@ def _answer(status: str, body: str) -> bytes:
 class Proxy:
     """What every front protocol of one listener shares; tracks connections not yet handed on."""
 
-    def __init__(self, handlers: HandlerFactory, authority: Authority, domain: str) -> None:
+    def __init__(
+        self,
+        handlers: HandlerFactory,
+        authority: Authority,
+        domain: str,
+        head_timeout: float = HEAD_TIMEOUT,
+    ) -> None:
         self.handlers = handlers
         self.authority = authority
         self.domain = domain
+        self.head_timeout = head_timeout
         self.pending: set[Front] = set()
         self.tasks: set[asyncio.Task[None]] = set()  # handshakes in progress, kept referenced
 
@@ -105,6 +113,9 @@ class Front(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self._peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "-"
         self._proxy.pending.add(self)
+        # A connection that says nothing, or too little to tell what it is, is dropped.
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._proxy.head_timeout, self._too_slow)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._done()
@@ -117,6 +128,12 @@ class Front(asyncio.Protocol):
         self._done()
         if self._transport is not None:
             self._transport.abort()
+
+    def _too_slow(self) -> None:
+        """Nothing to tell a plain request from a CONNECT came in time (slowloris): drop it."""
+        count_slow_client("head")
+        access_log.info("- - 408 0 0.0ms slow-client=head peer=%s", self._peer)
+        self.abort()
 
     def _done(self) -> None:
         self._decided = True
@@ -141,9 +158,6 @@ class Front(asyncio.Protocol):
         if end < 0:
             if len(buffer) > MAX_CONNECT_HEAD:
                 self._refuse("400 Bad Request", "CONNECT head too large", "-")
-            elif self._timer is None:
-                loop = asyncio.get_running_loop()
-                self._timer = loop.call_later(HEAD_TIMEOUT, self.abort)
             return
         self._connect(start[:end].decode("latin-1"), start[end + 4 :])
 

@@ -18,7 +18,9 @@ from aiohttp import web
 from mrap.config import Settings
 from mrap.control.runner import Runner
 from mrap.edge.addressing import BadHost, is_ip, normalize_host
-from mrap.edge.app import Gateway
+from mrap.edge.app import Gateway, access_log
+from mrap.edge.metrics import count_slow_client
+from mrap.edge.metrics import prometheus_text as edge_prometheus_text
 from mrap.edge.proxy import Proxy
 from mrap.edge.tls import Authority
 from mrap.replication.metrics import prometheus_text
@@ -42,14 +44,60 @@ class _Connection(web.RequestHandler):
 
     `tunnel_host` is the CONNECT host of a proxy tunnel (None for a plain connection): the
     gateway's request handler reads it to check and address the tunnel's requests.
+
+    A request head must arrive whole within `head_timeout` of its first byte; a client that
+    trickles it (slowloris) is disconnected and counted. An idle connection with no request
+    begun is aiohttp's keep-alive timeout's business.
     """
 
     def __init__(
-        self, gateway: Gateway, manager: web.Server, tunnel_host: str | None, **kwargs: Any
+        self,
+        gateway: Gateway,
+        manager: web.Server,
+        tunnel_host: str | None,
+        head_timeout: float,
+        **kwargs: Any,
     ) -> None:
         super().__init__(manager, **kwargs)
         self._gateway = gateway
         self.tunnel_host = tunnel_host
+        self._head_timeout = head_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        requests = self._request_count
+        super().data_received(data)
+        if self._request_count != requests:  # a whole head arrived
+            self._stop_head_timer()
+        elif self._head_timer is None and data and self._awaiting_request():
+            loop = asyncio.get_running_loop()
+            self._head_timer = loop.call_later(self._head_timeout, self._head_too_slow)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _awaiting_request(self) -> bool:
+        """No request is being served or queued: bytes now are the start of a head."""
+        return not self._request_in_progress and not self._messages and not self._force_close
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if not self._awaiting_request() or self.transport is None:
+            return
+        peer = self.transport.get_extra_info("peername")
+        count_slow_client("head")
+        access_log.info(
+            "- - 408 0 %.1fms slow-client=head peer=%s",
+            self._head_timeout * 1000,
+            f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "-",
+        )
+        self.force_close()
 
     def handle_error(
         self,
@@ -89,11 +137,12 @@ class _Server(web.Server):
         super().__init__(self._handle, **kwargs)
         self._gateway = gateway
         self._services = services
+        self.head_timeout = services.settings.head_timeout
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         if _is_metrics_scrape(request, self._services.settings.domain):
             # On the loop's thread, like every other read of the stores' read connections.
-            text = prometheus_text(self._services)
+            text = prometheus_text(self._services) + edge_prometheus_text()
             return web.Response(body=text.encode(), headers={"Content-Type": _PROMETHEUS_TYPE})
         return await self._gateway.handle(request)
 
@@ -102,7 +151,9 @@ class _Server(web.Server):
 
     def connection(self, tunnel_host: str | None = None) -> web.RequestHandler:
         """The request handler of one connection, plain or inside a CONNECT tunnel."""
-        return _Connection(self._gateway, self, tunnel_host, loop=self._loop, **self._kwargs)
+        return _Connection(
+            self._gateway, self, tunnel_host, self.head_timeout, loop=self._loop, **self._kwargs
+        )
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -153,7 +204,9 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
     server = _Server(gateway, services, access_log=None, **_PARSER_OPTIONS)
-    proxy = Proxy(server.connection, Authority(settings.data_dir), settings.domain)
+    proxy = Proxy(
+        server.connection, Authority(settings.data_dir), settings.domain, settings.head_timeout
+    )
     loop = asyncio.get_running_loop()
     # Uploads spend their time in fsync; many concurrent ones let the kernel share journal
     # commits, which the default pool of cpu+4 threads would serialize.
