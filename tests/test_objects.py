@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from conftest import Gateway
+from rawhttp import request
 
 BODY = b"0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -694,3 +695,81 @@ def test_unknown_metadata_directive(s3: BaseClient, bucket: str) -> None:
             MetadataDirective="REPLACE",
         )
     assert error_of(exc) == ("InvalidArgument", 400)
+
+
+# Server-side encryption is not implemented: asking for it is refused, never ignored.
+
+SSE_HEADERS = [
+    {"x-amz-server-side-encryption": "AES256"},
+    {"x-amz-server-side-encryption": "aws:kms"},
+    {"x-amz-server-side-encryption-aws-kms-key-id": "alias/key"},
+    {"x-amz-server-side-encryption-context": base64.b64encode(b'{"a":"b"}').decode()},
+    {"x-amz-server-side-encryption-bucket-key-enabled": "true"},
+    {"x-amz-server-side-encryption-customer-algorithm": "AES256"},
+    {"x-amz-server-side-encryption-customer-key": base64.b64encode(b"k" * 32).decode()},
+    {"x-amz-server-side-encryption-customer-key-MD5": md5_b64(b"k" * 32)},
+]
+COPY_SSE_HEADERS = [
+    {"x-amz-copy-source-server-side-encryption-customer-algorithm": "AES256"},
+    {"x-amz-copy-source-server-side-encryption-customer-key": base64.b64encode(b"k" * 32).decode()},
+    {"x-amz-copy-source-server-side-encryption-customer-key-MD5": md5_b64(b"k" * 32)},
+]
+
+
+def _not_implemented(reply: Any, header: str) -> None:
+    assert reply.status == 501, reply.body
+    assert reply.code == "NotImplemented"
+    assert reply.error["Message"] == (
+        "A header you provided implies functionality that is not implemented"
+    )
+    assert reply.error["Header"].lower() == header.lower()
+
+
+def test_encryption_headers_are_refused_and_nothing_is_written(
+    gateway: Gateway, s3: BaseClient, bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="src", Body=BODY)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    part = f"/{bucket}/mp?partNumber=1&uploadId={upload_id}"
+    copy = {"x-amz-copy-source": f"/{bucket}/src"}
+    for headers in SSE_HEADERS:
+        name = next(iter(headers))
+        writes = [
+            request(gateway, "PUT", f"/{bucket}/new", body=b"x", headers=headers),
+            request(gateway, "PUT", f"/{bucket}/new", headers={**headers, **copy}),
+            request(gateway, "POST", f"/{bucket}/new?uploads", headers=headers),
+            request(gateway, "PUT", part, body=b"x", headers=headers),
+            request(gateway, "PUT", part, headers={**headers, **copy}),
+        ]
+        reads = [
+            request(gateway, "GET", f"/{bucket}/src", headers=headers),
+            request(gateway, "HEAD", f"/{bucket}/src", headers=headers),
+        ]
+        for reply in writes + reads[:1]:
+            _not_implemented(reply, name)
+        assert reads[1].status == 501  # a HEAD answer has no body
+    for headers in COPY_SSE_HEADERS:
+        name = next(iter(headers))
+        _not_implemented(
+            request(gateway, "PUT", f"/{bucket}/new", headers={**headers, **copy}), name
+        )
+        _not_implemented(request(gateway, "PUT", part, headers={**headers, **copy}), name)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["src"]
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [u["UploadId"] for u in uploads] == [upload_id]
+    assert s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id).get("Parts", []) == []
+
+
+def test_encryption_through_boto3_is_refused(s3: BaseClient, bucket: str) -> None:
+    for extra in (
+        {"ServerSideEncryption": "AES256"},
+        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/key"},
+        {"ServerSideEncryption": "aws:kms", "BucketKeyEnabled": True},
+    ):
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="k", Body=BODY, **extra)
+        assert error_of(exc) == ("NotImplemented", 501)
+    with pytest.raises(ClientError) as exc:
+        s3.create_multipart_upload(Bucket=bucket, Key="k", ServerSideEncryption="AES256")
+    assert error_of(exc) == ("NotImplemented", 501)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
