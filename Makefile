@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+JS := tests/js
+JS_STAMP := $(JS)/node_modules/.package-lock.json
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint js bench clean
 
 # The first run downloads about 60 packages: pip's own lines show the progress.
 $(STAMP): pyproject.toml
@@ -22,7 +24,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
-test: lint
+# The JavaScript SDK tests' packages, Node 24 among them, from the npm registry. CI machines
+# without npm get it (and the Node that runs it) from Debian.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --prefix $(JS) --no-audit --no-fund
+
+js: $(JS_STAMP)
+
+test: lint js
 	$(BIN)/pytest -n auto --durations=20
 
 # Benchmarks need the SeaweedFS peer and wrk (a Debian package).
@@ -32,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/core.py
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data $(JS)/node_modules

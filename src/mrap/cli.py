@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mrap.clients import NODE_PROXY_PRELOAD
 from mrap.config import BOOTSTRAP_ACCOUNT, Settings, load_settings
 from mrap.edge import server, tls
 from mrap.replication import commands as replication_commands
@@ -99,8 +100,20 @@ def env_lines(settings: Settings, key: AccessKey, ca_path: Path) -> str:
         ("AWS_ACCESS_KEY_ID", key.access_key_id),
         ("AWS_SECRET_ACCESS_KEY", key.secret),
         ("AWS_DEFAULT_REGION", settings.regions[0]),
+        # The JavaScript SDK v3 reads AWS_REGION, and Node neither AWS_CA_BUNDLE nor, for the
+        # SDK's own https.Agent, HTTPS_PROXY: the preload tunnels every https.Agent through it.
+        ("AWS_REGION", settings.regions[0]),
+        ("NODE_EXTRA_CA_CERTS", str(ca_path.resolve())),
+        ("NODE_USE_ENV_PROXY", "1"),  # fetch and the global agents of Node >= 24.5 / 22.21
+        ("NODE_OPTIONS", f"--require {node_option_quote(str(NODE_PROXY_PRELOAD))}"),
     ]
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in values)
+
+
+def node_option_quote(value: str) -> str:
+    """`value` as one word of NODE_OPTIONS, which splits on spaces outside double quotes."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 def banner(settings: Settings, key: AccessKey) -> str:
