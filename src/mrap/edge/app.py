@@ -292,8 +292,13 @@ class Gateway:
                 request.headers,
             )
             # The alias as a bucket name (`.mrap` names no bucket) is the access point, for
-            # the operations it refuses as much as for those it serves.
-            alias = target.alias or (bucket if dataplane.is_alias(bucket) else "")
+            # the operations it refuses as much as for those it serves; a `.mrap` name that
+            # is no access point's is an invalid bucket name for the rest (CreateBucket).
+            alias = target.alias
+            if dataplane.is_alias(bucket) and (
+                operation.name in dataplane.OPERATIONS or self._router.serves(bucket)
+            ):
+                alias = bucket
             if alias:
                 dataplane.check_operation(operation.name)
             if operation.handler is None:

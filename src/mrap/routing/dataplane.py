@@ -75,6 +75,11 @@ class Router:
         marks = RegionMarks(*services.control.shared_connection())
         self.health = Health(services.regions, marks.marked_down)
 
+    def serves(self, alias: str) -> bool:
+        """Whether `alias` names an access point that takes requests (exists and is ready)."""
+        point = self._mraps.by_alias(alias)
+        return point is not None and point.status == "READY"
+
     def route(self, alias: str) -> tuple[AccessPointRef, MrapRegion]:
         """The access point named by `alias` and the bucket that serves the request now.
 
