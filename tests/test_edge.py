@@ -6,6 +6,8 @@ import http.client
 import io
 import re
 import socket
+import ssl
+import struct
 import time
 from xml.etree import ElementTree
 
@@ -15,6 +17,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from conftest import ACCESS_KEY, SECRET_KEY, Gateway
 from rawhttp import Reply, connect, head_block, host_of, read_reply, request, send, sign
+from tunnel import open_tunnel
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -338,3 +341,60 @@ def test_access_log_line_per_request(gateway: Gateway, bucket: str) -> None:
     assert ("PUT", f"/{bucket}/logged", "200", "0") in found
     assert ("GET", f"/{bucket}/logged", "200", "1234") in found
     assert any(f[:3] == ("GET", f"/{bucket}/not-logged-yet", "404") for f in found)
+
+
+def _log_lines_with(gateway: Gateway, needle: str, count: int) -> list[str]:
+    """The log lines holding `needle`, once there are `count` (the log is written async)."""
+    deadline = time.monotonic() + 5
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = [line for line in gateway.log().splitlines() if needle in line]
+        if len(lines) >= count:
+            break
+        time.sleep(0.05)
+    return lines
+
+
+@pytest.mark.parametrize("through", ["direct", "tunnel"])
+def test_download_cut_short_is_logged_as_client_closed(
+    gateway: Gateway, s3: BaseClient, bucket: str, through: str
+) -> None:
+    key = f"big-{through}"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"z" * (32 << 20))
+    tracebacks = gateway.log().count("Traceback")
+    host = f"127.0.0.1:{gateway.port}"
+    target = f"/{bucket}/{key}"
+    headers = sign("GET", host, target)
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    if through == "tunnel":
+        tunnel_host = f"{bucket}.s3.us-east-1.amazonaws.com"
+        headers = sign("GET", tunnel_host, f"/{key}")
+        head = f"GET /{key} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock: socket.socket | ssl.SSLSocket = open_tunnel(gateway, tunnel_host)
+    else:
+        sock = connect(gateway)
+    try:
+        sock.sendall((head + "\r\n").encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        # Reset, not a polite close: the server's next writes fail at once.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    lines = _log_lines_with(gateway, f"/{key} ", 2)  # the PUT, then the cut-short GET
+    assert [line.split()[2] for line in lines] == ["200", "499"], lines
+    assert f"bucket={bucket} key={key}" in lines[0]
+    time.sleep(0.2)
+    assert gateway.log().count("Traceback") == tracebacks
+
+
+def test_access_log_names_bucket_and_key_of_virtual_hosted_requests(
+    gateway: Gateway, bucket: str
+) -> None:
+    reply = request(gateway, "PUT", "/dir/a%20b.txt", body=b"v", bucket_host=bucket)
+    assert reply.status == 200, reply.body
+    assert request(gateway, "GET", "/dir/a%20b.txt", bucket_host=bucket).status == 200
+    lines = _log_lines_with(gateway, f"bucket={bucket} key=dir/a%20b.txt", 2)
+    assert [line.split()[:3] for line in lines] == [
+        ["PUT", "/dir/a%20b.txt", "200"],
+        ["GET", "/dir/a%20b.txt", "200"],
+    ]

@@ -202,7 +202,10 @@ def test_one_access_log_line_per_request(tmp_path: Path, processes: list[Served]
         s3.get_object(Bucket="logged", Key="missing")
     assert served.stop()[0] == 0
 
-    line = re.compile(r"^(GET|PUT|POST|HEAD|DELETE) (\S+) (\d{3}) (\d+) (\d+(?:\.\d+)?) ?ms$")
+    line = re.compile(
+        r"^(GET|PUT|POST|HEAD|DELETE) (\S+) (\d{3}) (\d+) (\d+(?:\.\d+)?) ?ms( bucket=\S+)?"
+        r"( key=\S+)?$"
+    )
     entries = [m.groups() for m in map(line.match, served.text().splitlines()) if m]
     assert [(e[0], e[1], e[2]) for e in entries] == [
         ("PUT", "/logged", "200"),
@@ -211,6 +214,7 @@ def test_one_access_log_line_per_request(tmp_path: Path, processes: list[Served]
         ("GET", "/logged/missing", "404"),
     ]
     assert entries[2][3] == "1234"
+    assert entries[2][5:] == (" bucket=logged", " key=dir/a%20b.txt")
     assert int(entries[3][3]) > 0  # the error document
 
 

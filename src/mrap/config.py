@@ -23,6 +23,9 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 9000
+    # The web console's port on the same host (0: no console). Its own port, as MinIO's:
+    # a path or host name on the S3 port would shadow a bucket of that name.
+    console_port: int = 9001
     data_dir: Path = Path("data")
     domain: str = "localhost"
     regions: tuple[str, ...] = DEFAULT_REGIONS
@@ -78,6 +81,7 @@ def _flag(value: str) -> bool:
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_HOST": ("host", str),
     "MRAP_PORT": ("port", int),
+    "MRAP_CONSOLE_PORT": ("console_port", int),
     "MRAP_DATA_DIR": ("data_dir", Path),
     "MRAP_DOMAIN": ("domain", str),
     "MRAP_WORKERS": ("workers", int),
@@ -112,6 +116,8 @@ def load_settings(overrides: dict[str, Any], environ: dict[str, str] | None = No
     if "regions" in values:
         values["regions"] = tuple(values["regions"])
     settings = replace(Settings(), **values)
+    if not 0 <= settings.console_port <= 65535:
+        raise ValueError("console_port must be a port number, or 0 for no console")
     if settings.workers < 1:
         raise ValueError("workers must be at least 1")
     if settings.region and settings.region not in settings.regions:

@@ -8,7 +8,6 @@ leaves one access-log line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import logging
@@ -16,7 +15,7 @@ import secrets
 import time
 import traceback
 from datetime import UTC, datetime
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from aiohttp.http_exceptions import LineTooLong
@@ -44,6 +43,7 @@ _root = functools.lru_cache(maxsize=1024)(Caller.root)
 _TLS_VERSIONS = {"TLSv1.2": "1.2", "TLSv1.3": "1.3"}
 _OP_REQUEST = web.RequestKey("op_request", OpRequest)  # for the usage count after sending
 ROUTED_REGION_HEADER = "x-mrap-routed-region"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client gone before its answer was sent
 MAX_HEADER_SECTION = 8192
 SMALL_BODY = 64 * 1024
 access_log = logging.getLogger("mrap.access")
@@ -157,6 +157,25 @@ def _check_service(auth: Authentication, api: addressing.Api) -> None:
     signing_scope.check_service(auth.scope, service)
 
 
+def _addressed(request: web.BaseRequest, target: addressing.Target | None) -> str:
+    """The access log's ` bucket=… key=…`: what was addressed, whatever the host or tunnel.
+
+    Through an access point the bucket is the one the request was routed to. Names are
+    percent-encoded, so that no key can split or forge a log line.
+    """
+    op_request = request.get(_OP_REQUEST)
+    if op_request is not None:
+        bucket, key = op_request.bucket, op_request.key
+    elif target is not None:
+        bucket, key = target.bucket or target.alias, target.key
+    else:
+        return ""
+    if not bucket:
+        return ""
+    named = f" bucket={quote(bucket, safe='')}"
+    return named + f" key={quote(key, safe='/')}" if key else named
+
+
 class Gateway:
     """The request handler of one gateway process."""
 
@@ -172,8 +191,9 @@ class Gateway:
         request_id = _request_id()
         raw_path, raw_query = addressing.split_target(request.raw_path)
         resource = unquote(raw_path)
-        body_lost = False
+        body_lost = client_gone = False
         api = addressing.Api.S3
+        target: addressing.Target | None = None
         try:
             target = addressing.for_request(
                 request.raw_path,
@@ -196,28 +216,37 @@ class Gateway:
             body_lost = isinstance(exc, errors.RequestTimeout | errors.IncompleteBody)
             if isinstance(exc, errors.RequestTimeout):
                 count_slow_client("body")
+        except ConnectionError:
+            # The client went away while its answer was being sent (a download cut short):
+            # no fault of ours and nobody to answer (aiohttp drops this response).
+            request.protocol.force_close()
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)
+            client_gone = True
         except Exception:
             error_log.error("request %s failed:\n%s", request_id, traceback.format_exc())
             error = errors.InternalError()
             response = error_response(error, request_id, resource, request.method, api)
-        if not response.prepared:
+        if not client_gone and not response.prepared:
             if body_lost or _body_left_unsent(request):
                 # The body will not arrive (a 100-continue client waits for our go-ahead,
                 # which it will not get now), so the connection cannot carry another request.
                 response.force_close()
-            with contextlib.suppress(ConnectionError):  # the client left; still log it
+            try:
                 await response.prepare(request)
                 await response.write_eof()
+            except ConnectionError:
+                client_gone = True
         if body_lost:
             request.protocol.force_close()
         elapsed = (time.perf_counter() - started) * 1000
         access_log.info(
-            "%s %s %d %d %.1fms%s",
+            "%s %s %d %d %.1fms%s%s",
             request.method,
             request.raw_path,
-            response.status,
+            CLIENT_CLOSED_REQUEST if client_gone else response.status,
             response.content_length or 0,
             elapsed,
+            _addressed(request, target),
             self._notes(request, response),
         )
         return response

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mrap.console.app import create_app, gateway_address
 from mrap.config import Settings
 from mrap.control.runner import Runner
 from mrap.edge.addressing import BadHost, is_ip, normalize_host
@@ -156,15 +157,33 @@ class _Server(web.Server):
         )
 
 
-def bind(settings: Settings) -> socket.socket:
-    """The listening socket, shared by every worker process."""
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
+    sock.bind((host, port))
     sock.listen(1024)
     sock.setblocking(False)
     return sock
+
+
+def bind(settings: Settings) -> socket.socket:
+    """The listening socket, shared by every worker process."""
+    return _listen(settings.host, settings.port)
+
+
+def bind_console(settings: Settings) -> socket.socket | None:
+    """The web console's listening socket on the gateway's host; None when it is off."""
+    return _listen(settings.host, settings.console_port) if settings.console_port else None
+
+
+async def _start_console(settings: Settings, sock: socket.socket) -> web.AppRunner:
+    """The web console: a client of this gateway's S3 port, as the signed-in user."""
+    app = create_app(gateway_address(settings), settings.domain, settings.regions)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    return runner
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -200,7 +219,7 @@ async def _close_connections(server: web.Server, grace: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _serve(settings: Settings, sock: socket.socket) -> None:
+async def _serve(settings: Settings, sock: socket.socket, console_sock: socket.socket | None) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
     server = _Server(gateway, services, access_log=None, **_PARSER_OPTIONS)
@@ -214,6 +233,7 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
     # Every connection starts with the proxy's front protocol, which hands plain HTTP to
     # aiohttp and terminates CONNECT tunnels on this same port.
     listener = await loop.create_server(proxy, sock=sock, backlog=1024)
+    console_runner = await _start_console(settings, console_sock) if console_sock else None
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -227,6 +247,8 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
         replicator.cancel()
         # Let them leave their awaits before the stores they use are closed.
         await asyncio.gather(runner, replicator, return_exceptions=True)
+        if console_runner is not None:
+            await console_runner.cleanup()
         listener.close()
         proxy.close()
         await _close_connections(server, _GRACE_SECONDS)
@@ -235,10 +257,12 @@ async def _serve(settings: Settings, sock: socket.socket) -> None:
         services.close()
 
 
-def run_worker(settings: Settings, sock: socket.socket) -> None:
-    """Serve requests on `sock` in this process until SIGINT or SIGTERM."""
+def run_worker(
+    settings: Settings, sock: socket.socket, console_sock: socket.socket | None = None
+) -> None:
+    """Serve requests on `sock` (and the console on `console_sock`) until SIGINT or SIGTERM."""
     _configure_logging(settings.quiet)
-    asyncio.run(_serve(settings, sock))
+    asyncio.run(_serve(settings, sock, console_sock))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -249,19 +273,22 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def run(settings: Settings, sock: socket.socket) -> None:
-    """Serve with `settings.workers` processes; the parent forwards stop signals."""
+def run(settings: Settings, sock: socket.socket, console_sock: socket.socket | None = None) -> None:
+    """Serve with `settings.workers` processes; the parent forwards stop signals.
+
+    Only the first worker serves the console: its sessions live in that process's memory.
+    """
     if settings.workers == 1:
-        run_worker(settings, sock)
+        run_worker(settings, sock, console_sock)
         return
     children = []
     parent = os.getpid()
-    for _ in range(settings.workers):
+    for index in range(settings.workers):
         pid = os.fork()
         if pid == 0:
             try:
                 _die_with_parent(parent)
-                run_worker(settings, sock)
+                run_worker(settings, sock, console_sock if index == 0 else None)
             finally:
                 os._exit(0)
         children.append(pid)
