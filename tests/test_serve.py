@@ -72,6 +72,7 @@ class Served:
 
 def _environ(**env: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("MRAP_", "AWS_"))}
+    environ["MRAP_CONSOLE_PORT"] = "0"  # servers run side by side; none takes the default
     environ.update(env)
     return environ
 

@@ -116,6 +116,14 @@ def node_option_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _console_line(settings: Settings) -> str:
+    """The banner's line for the web console, when it is on."""
+    if not settings.console_port:
+        return ""
+    url = f"http://{settings.host}:{settings.console_port}"
+    return f"  web console:    {url}  (sign in with the keys below)\n"
+
+
 def banner(settings: Settings, key: AccessKey) -> str:
     """What `mrap serve` prints at start: endpoint, credentials, examples."""
     endpoint = f"http://{settings.host}:{settings.port}"
@@ -124,7 +132,7 @@ def banner(settings: Settings, key: AccessKey) -> str:
         + (["--host", settings.host] if settings.host != "127.0.0.1" else [])
     )
     return f"""mrap gateway listening on {endpoint}
-  data directory: {settings.data_dir.resolve()}
+{_console_line(settings)}  data directory: {settings.data_dir.resolve()}
   regions:        {", ".join(settings.regions)}
   account:        {key.account_id} (root)
   access key:     {key.access_key_id}
@@ -157,6 +165,7 @@ def _serve(args: argparse.Namespace) -> int:
         {
             "host": args.host,
             "port": args.port,
+            "console_port": args.console_port,
             "data_dir": args.data_dir,
             "domain": args.domain,
             "workers": args.workers,
@@ -165,8 +174,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     key = bootstrap(settings)
     sock = server.bind(settings)
+    console_sock = server.bind_console(settings)
     print(banner(settings, key), flush=True)
-    server.run(settings, sock)
+    server.run(settings, sock, console_sock)
     return 0
 
 
@@ -339,6 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", help="address to bind (MRAP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (MRAP_PORT, default 9000)")
+    serve.add_argument(
+        "--console-port",
+        type=int,
+        help="web console port on the same host (MRAP_CONSOLE_PORT, default 9001; 0: off)",
+    )
     serve.add_argument("--data-dir", type=Path, help="data directory (MRAP_DATA_DIR, ./data)")
     serve.add_argument("--domain", help="domain for virtual-hosted buckets (MRAP_DOMAIN)")
     serve.add_argument("--workers", type=int, help="worker processes (MRAP_WORKERS, default 1)")

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mrap.console.app import create_app, gateway_address
 from mrap.config import Settings
+from mrap.console.app import create_app, gateway_address
 from mrap.control.runner import Runner
 from mrap.edge.addressing import BadHost, is_ip, normalize_host
 from mrap.edge.app import Gateway, access_log
@@ -219,7 +219,9 @@ async def _close_connections(server: web.Server, grace: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _serve(settings: Settings, sock: socket.socket, console_sock: socket.socket | None) -> None:
+async def _serve(
+    settings: Settings, sock: socket.socket, console_sock: socket.socket | None
+) -> None:
     services = Services.open(settings)
     gateway = Gateway(services, body_timeout=settings.body_timeout)
     server = _Server(gateway, services, access_log=None, **_PARSER_OPTIONS)
