@@ -557,6 +557,82 @@ def test_access_point_explicit_deny_wins() -> None:
     assert decision.denied_in is PolicyType.ACCESS_POINT
 
 
+OWN_AP = f"arn:aws:s3::{ACCT}:accesspoint/own.mrap"
+OWN_AP_OBJ = OWN_AP + "/object/key"
+
+
+def _own_ap_decision(
+    caller: Caller,
+    identity: list[dict[str, Any]],
+    ap_policy: dict[str, Any] | None = None,
+    bucket: dict[str, Any] | None = None,
+    point_account: str = ACCT,
+) -> Any:
+    """A request through an access point of `point_account` to a bucket of ACCT."""
+    keys = {"s3:DataAccessPointArn": OWN_AP, "s3:DataAccessPointAccount": point_account}
+    return evaluate(
+        RequestContext(caller, "s3:GetObject", OBJ, ACCT, keys),
+        [parse_policy(json_text(d), PolicyKind.IDENTITY) for d in identity],
+        None if bucket is None else parse_policy(json_text(bucket), PolicyKind.BUCKET),
+        access_point_policy=None
+        if ap_policy is None
+        else parse_policy(json_text(ap_policy), PolicyKind.ACCESS_POINT),
+        access_point_arn=OWN_AP_OBJ,
+        access_point_account=point_account,
+    )
+
+
+def test_same_account_access_point_needs_only_the_identity_policy() -> None:
+    # AWS's current MRAP permissions page: "For same account requests, only the underlying
+    # IAM policy, which grants the appropriate access, is required."
+    assert _own_ap_decision(ROOT, []).decided_by is DecidedBy.ACCOUNT_ROOT
+    decision = _own_ap_decision(ALICE, user_policy(allow(resource=OWN_AP + "/object/*")))
+    assert decision.allowed and decision.decided_by is DecidedBy.IDENTITY
+    # The identity policy is asked about the access point, not the bucket.
+    decision = _own_ap_decision(ALICE, user_policy(allow(resource=OBJ)))
+    assert not decision.allowed and decision.denied_in is PolicyType.IDENTITY
+    # Both resource policies naming the caller allow as well, as on a direct request.
+    named = {"AWS": ALICE.arn}
+    decision = _own_ap_decision(
+        ALICE,
+        [],
+        doc(allow(resource=OWN_AP + "/object/*", principal=named)),
+        doc(allow(resource=OBJ, principal=named)),
+    )
+    assert decision.allowed and decision.decided_by is DecidedBy.RESOURCE
+    decision = _own_ap_decision(
+        ALICE, [], doc(allow(resource=OWN_AP + "/object/*", principal=named))
+    )
+    assert not decision.allowed and decision.denied_in is PolicyType.IDENTITY
+
+
+@pytest.mark.parametrize("where", ["identity", "access-point", "bucket"])
+def test_same_account_access_point_deny_anywhere_wins(where: str) -> None:
+    no = deny(principal="*") if where != "identity" else deny()
+    everything = allow(resource="*")
+    decision = _own_ap_decision(
+        ALICE,
+        user_policy(everything, no) if where == "identity" else user_policy(everything),
+        doc(no) if where == "access-point" else None,
+        doc(no) if where == "bucket" else None,
+    )
+    assert decision.decided_by is DecidedBy.EXPLICIT_DENY
+    if where != "identity":  # and binds the root, which has no identity policies
+        root = _own_ap_decision(
+            ROOT,
+            [],
+            doc(no) if where == "access-point" else None,
+            doc(no) if where == "bucket" else None,
+        )
+        assert root.decided_by is DecidedBy.EXPLICIT_DENY
+
+
+def test_access_point_of_another_account_over_own_bucket_needs_all_three() -> None:
+    # The caller owns the bucket but not the access point: a cross-account request.
+    decision = _own_ap_decision(ROOT, [], point_account=OTHER)
+    assert not decision.allowed and decision.denied_in is PolicyType.ACCESS_POINT
+
+
 # ---------------------------------------------------------------- deciding statements, messages
 
 
