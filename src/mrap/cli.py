@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import shlex
@@ -116,6 +117,14 @@ def node_option_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _path_hint() -> str:
+    """How to put `mrap` and the venv's `aws` on the PATH, when they are not on it yet."""
+    bin_dir = Path(sys.prefix) / "bin"
+    if sys.prefix == sys.base_prefix or str(bin_dir) in os.environ.get("PATH", "").split(":"):
+        return ""
+    return f"  commands:       . {bin_dir / 'activate'}   (puts mrap and aws on the PATH)\n"
+
+
 def _console_line(settings: Settings) -> str:
     """The banner's line for the web console, when it is on."""
     if not settings.console_port:
@@ -132,7 +141,7 @@ def banner(settings: Settings, key: AccessKey) -> str:
         + (["--host", settings.host] if settings.host != "127.0.0.1" else [])
     )
     return f"""mrap gateway listening on {endpoint}
-{_console_line(settings)}  data directory: {settings.data_dir.resolve()}
+{_console_line(settings)}{_path_hint()}  data directory: {settings.data_dir.resolve()}
   regions:        {", ".join(settings.regions)}
   account:        {key.account_id} (root)
   access key:     {key.access_key_id}
