@@ -14,7 +14,14 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 import aiohttp
 
-from mrap.console.client import Credentials, GatewayClient, error_from, parse_xml, quote_path
+from mrap.console.client import (
+    ApiError,
+    Credentials,
+    GatewayClient,
+    error_from,
+    parse_xml,
+    quote_path,
+)
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 CONTROL_NAMESPACE = "http://awss3control.amazonaws.com/doc/2018-08-20/"
@@ -109,6 +116,7 @@ class Calls:
         self.client = client
         self.credentials = credentials
         self.account = account
+        self._regions: dict[str, str] = {}
 
     # STS
 
@@ -290,6 +298,16 @@ class Calls:
         root = await self._s3("GET", bucket, query=[("location", "")])
         return (root.text if root is not None else "") or "us-east-1"
 
+    async def region_of(self, bucket: str) -> str:
+        """The bucket's region, which a bucket's requests must be signed for."""
+        if bucket not in self._regions:
+            try:
+                self._regions[bucket] = await self.get_bucket_location(bucket)
+            except ApiError:
+                # The operation itself then answers with the error the caller should see.
+                self._regions[bucket] = "us-east-1"
+        return self._regions[bucket]
+
     async def create_bucket(self, bucket: str, region: str) -> None:
         """S3 CreateBucket in `region`."""
         body = b""
@@ -301,7 +319,7 @@ class Calls:
 
     async def delete_bucket(self, bucket: str) -> None:
         """S3 DeleteBucket."""
-        await self._s3("DELETE", bucket)
+        await self._s3("DELETE", bucket, region=await self.region_of(bucket))
 
     async def list_objects(self, bucket: str, prefix: str) -> Listing:
         """S3 ListObjectsV2 of one folder level (delimiter `/`), up to 1000 entries."""
@@ -309,6 +327,7 @@ class Calls:
             "GET",
             bucket,
             query=[("list-type", "2"), ("delimiter", "/"), ("prefix", prefix)],
+            region=await self.region_of(bucket),
         )
         assert root is not None
         listing = Listing(truncated=(root.findtext("IsTruncated") or "") == "true")
@@ -335,6 +354,7 @@ class Calls:
             headers=[("content-length", str(size)), ("content-type", content_type)],
             body=file,
             body_sha256=sha256,
+            region=await self.region_of(bucket),
         )
         async with response:
             data = await response.read()
@@ -344,12 +364,15 @@ class Calls:
     async def get_object(self, bucket: str, key: str) -> aiohttp.ClientResponse:
         """S3 GetObject, unread: the caller streams the body on."""
         return await self.client.open(
-            self.credentials, "GET", "/" + quote_path(bucket) + "/" + quote_path(key)
+            self.credentials,
+            "GET",
+            "/" + quote_path(bucket) + "/" + quote_path(key),
+            region=await self.region_of(bucket),
         )
 
     async def delete_object(self, bucket: str, key: str) -> None:
         """S3 DeleteObject."""
-        await self._s3("DELETE", bucket, key)
+        await self._s3("DELETE", bucket, key, region=await self.region_of(bucket))
 
 
 def _request(root: str) -> Element:

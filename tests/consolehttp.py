@@ -1,0 +1,139 @@
+"""A minimal browser for the web console over plain HTTP (stdlib): one cookie jar, forms with
+the page's CSRF token, the console's own Origin, no automatic redirects."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from html import unescape
+from urllib.parse import urlencode
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Page:
+    """One response."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("Location", "")
+
+    def csrf(self) -> str:
+        found = _CSRF.search(self.text)
+        assert found, "the page has no CSRF token"
+        return unescape(found.group(1))
+
+
+@dataclass
+class ConsoleBrowser:
+    """Requests to the console at 127.0.0.1:`port` with the cookies it set."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> Page:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            connection.request(method, path, body=body or None, headers=all_headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.partition(";")[0]
+            if value and "Max-Age=0" not in header and "expires=Thu, 01 Jan 1970" not in header:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return Page(response.status, response.headers, data)
+
+    def get(self, path: str) -> Page:
+        return self.request("GET", path)
+
+    def post(
+        self, path: str, fields: dict[str, str] | list[tuple[str, str]], origin: str | None = ""
+    ) -> Page:
+        """A form POST from the console's own origin (or `origin`; None sends none)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if origin is not None:
+            headers["Origin"] = origin or self.origin
+        return self.request("POST", path, urlencode(fields).encode(), headers)
+
+    def submit(
+        self, form_page: str, path: str, fields: dict[str, str] | list[tuple[str, str]]
+    ) -> Page:
+        """GET the page holding a form, then POST it with that page's CSRF token."""
+        token = self.get(form_page).csrf()
+        pairs = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        return self.post(path, [("csrf", token), *pairs])
+
+    def upload(self, path: str, csrf: str, prefix: str, filename: str, data: bytes) -> Page:
+        """A multipart upload form: the CSRF token first, then the prefix and the file."""
+        boundary = "----mrap" + secrets.token_hex(8)
+        parts = []
+        for name, value in (("csrf", csrf), ("prefix", prefix)):
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            parts.append(f"{head}{value}\r\n".encode())
+        parts.append(
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Origin": self.origin,
+        }
+        return self.request("POST", path, body, headers)
+
+    def sign_in(self, access_key_id: str, secret: str, session_token: str = "") -> Page:
+        return self.post(
+            "/signin",
+            {
+                "access_key_id": access_key_id,
+                "secret_access_key": secret,
+                "session_token": session_token,
+                "next": "/mraps",
+            },
+        )
+
+
+def wait_for_port(port: int, within: float = 20.0) -> None:
+    """Block until something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
