@@ -238,3 +238,24 @@ def test_tasks_of_a_killed_gateway_count_as_pending(own_gateway: Gateway) -> Non
     eventually(lambda: status_backlog(gw, point) == (0, 0, 0, 0), "the backlog drained")
     for key, body in bodies.items():
         assert s3.get_object(Bucket=point.west, Key=key)["Body"].read() == body
+
+
+def test_without_a_running_gateway_replicate_says_so_and_the_backlog_waits(
+    own_gateway: Gateway,
+) -> None:
+    gw = own_gateway
+    s3 = gw.client()
+    point = open_point(gw, s3)
+    s3.put_object(Bucket=point.east, Key="waiting", Body=b"copied once a gateway runs")
+    gw.stop()
+    out = mrap(gw, "replicate", point.name)
+    assert backlog(out.splitlines()[2]) == (1, 0, 0, 1)
+    assert out.splitlines()[-1].endswith(
+        "no gateway is running; the backlog drains once `mrap serve` runs"
+    )
+    assert status_backlog(gw, point) == (1, 0, 0, 1)  # the backfill has yet to queue it
+    gw.start()
+    eventually(lambda: status_backlog(gw, point) == (0, 0, 0, 0), "the backlog drained")
+    assert s3.get_object(Bucket=point.west, Key="waiting")["Body"].read() == (
+        b"copied once a gateway runs"
+    )

@@ -120,6 +120,8 @@ def test_figures_at_metrics_and_in_the_status_command(
     assert f"mrap_replication_operations_total{{{labels}}} 1" in text
     assert f"mrap_replication_bytes_total{{{labels}}} 5" in text
     assert f"mrap_replication_pending_operations{{{labels}}} 0" in text
+    assert f"mrap_replication_in_flight_operations{{{labels}}} 0" in text
+    assert "# TYPE mrap_replication_backfill_versions gauge" in text
     assert f'mrap_replication_latency_seconds{{{labels},quantile="0.99"}}' in text
     out = mrap(gateway, "replication", "status", synced.name)
     (row,) = [line.split("\t") for line in out.splitlines() if line.startswith(synced.east)]
