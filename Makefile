@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 JS := tests/js
 JS_STAMP := $(JS)/node_modules/.package-lock.json
 
-.PHONY: serve test lint js bench clean
+.PHONY: serve test lint js chromium bench clean
 
 # The first run downloads about 60 packages: pip's own lines show the progress.
 $(STAMP): pyproject.toml
@@ -32,7 +32,16 @@ $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 
 js: $(JS_STAMP)
 
-test: lint js
+# The web console's browser tests drive Debian's Chromium (Playwright never downloads a
+# browser here). Installed when missing and only as root; otherwise those tests are skipped.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+		echo "==> /usr/bin/chromium missing and not root: the console's browser tests will be skipped"; \
+	fi
+
+test: lint js chromium
 	$(BIN)/pytest -n auto --durations=20
 
 # Benchmarks need the SeaweedFS peer and wrk (a Debian package).
