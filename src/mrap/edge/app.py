@@ -235,7 +235,9 @@ class Gateway:
                 await response.prepare(request)
                 await response.write_eof()
             except ConnectionError:
-                client_gone = True
+                # Gone before its answer: a 499 for what it asked for, but an error stays
+                # in the log as what went wrong (a body cut short, say).
+                client_gone = response.status < 400
         if body_lost:
             request.protocol.force_close()
         elapsed = (time.perf_counter() - started) * 1000
