@@ -10,7 +10,10 @@ import socket
 import time
 from dataclasses import dataclass, field
 from html import unescape
+from pathlib import Path
 from urllib.parse import urlencode
+
+from conftest import Gateway, free_port, make_gateway
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -137,3 +140,12 @@ def wait_for_port(port: int, within: float = 20.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_console_gateway(tmp: Path) -> tuple[Gateway, int]:
+    """A dedicated gateway with its console on a free port: (gateway, console port)."""
+    port = free_port()
+    gw = make_gateway(tmp, MRAP_CONSOLE_PORT=str(port), MRAP_PROPAGATION_DELAY="0.1")
+    gw.start()
+    wait_for_port(port)
+    return gw, port

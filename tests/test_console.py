@@ -15,21 +15,13 @@ import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ACCESS_KEY, SECRET_KEY, Gateway, free_port, make_gateway
-from consolehttp import ConsoleBrowser, wait_for_port
+from conftest import ACCESS_KEY, SECRET_KEY, Gateway
+from consolehttp import ConsoleBrowser, start_console_gateway
 
 from mrap.console.client import Credentials
 from mrap.console.sessions import SessionStore
 
 ACCOUNT = "111122223333"
-
-
-def start_console_gateway(tmp: Path) -> tuple[Gateway, int]:
-    port = free_port()
-    gw = make_gateway(tmp, MRAP_CONSOLE_PORT=str(port), MRAP_PROPAGATION_DELAY="0.1")
-    gw.start()
-    wait_for_port(port)
-    return gw, port
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +358,34 @@ def test_upload_browse_download_and_delete_objects(browser: ConsoleBrowser, gw: 
     )
     assert gone.status == 303
     assert not bucket_exists(gw, bucket)
+
+
+def test_sts_session_credentials_sign_in_and_act_as_their_user(
+    console_gateway: tuple[Gateway, int], gw: Gateway
+) -> None:
+    client = iam(gw)
+    user = name("console-sts")
+    client.create_user(UserName=user)
+    allow = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    )
+    client.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=allow)
+    key = client.create_access_key(UserName=user)["AccessKey"]
+    sts = boto3.client(
+        "sts",
+        endpoint_url=gw.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    browser = ConsoleBrowser(console_gateway[1])
+    without_token = browser.sign_in(creds["AccessKeyId"], creds["SecretAccessKey"])
+    assert without_token.status == 401
+    signed_in = browser.sign_in(
+        creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
+    assert signed_in.status == 303
+    page = browser.get("/buckets")
+    assert page.status == 200 and f"arn:aws:iam::{ACCOUNT}:user/{user}" in page.text

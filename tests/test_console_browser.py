@@ -1,0 +1,153 @@
+"""The web console in a real browser: Debian's Chromium driven by Playwright, against a real
+gateway. Sign in, create a Multi-Region Access Point and wait for it, edit its policy with an
+invalid then a valid document; no page may request any host but the console."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ACCESS_KEY, SECRET_KEY, Gateway
+from consolehttp import start_console_gateway
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium (as root)",
+        allow_module_level=True,
+    )
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ACCOUNT = "111122223333"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, int]]:
+    gw, port = start_console_gateway(tmp_path_factory.mktemp("console-browser"))
+    yield gw, port
+    gw.stop()
+
+
+def _console_error(message: Any, problems: list[str]) -> None:
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(message.text)
+
+
+def _bad_asset(response: Any, problems: list[str]) -> None:
+    if response.status >= 400 and response.request.resource_type != "document":
+        problems.append(f"{response.status} {response.url}")
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[tuple[object, list[str], list[str]]]:
+    """A fresh Chromium profile's page, the URLs it requested and the console errors it hit."""
+    profile = tmp_path / "profile"
+    with playwright_api.sync_playwright() as driver:
+        context = driver.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            viewport={"width": 1280, "height": 800},
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            tab = context.new_page()
+            tab.set_default_timeout(TIMEOUT_MS)
+            requested: list[str] = []
+            problems: list[str] = []
+            context.on("request", lambda request: requested.append(request.url))
+            # A page answered with an error status (the editor showing MalformedPolicy) is
+            # logged as a failed load; a failed asset is caught as a bad response instead.
+            tab.on("console", lambda msg: _console_error(msg, problems))
+            tab.on("response", lambda response: _bad_asset(response, problems))
+            tab.on("pageerror", lambda exc: problems.append(str(exc)))
+            yield tab, requested, problems
+        finally:
+            context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_sign_in_create_an_access_point_and_edit_its_policy(
+    console: tuple[Gateway, int], page: tuple[object, list[str], list[str]]
+) -> None:
+    gw, port = console
+    tab, requested, problems = page
+    expect = playwright_api.expect
+    origin = f"http://127.0.0.1:{port}"
+    s3 = gw.client()
+    east, eu = f"browser-east-{secrets.token_hex(3)}", f"browser-eu-{secrets.token_hex(3)}"
+    s3.create_bucket(Bucket=east)
+    s3.create_bucket(Bucket=eu, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+
+    tab.goto(origin + "/")
+    expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    tab.get_by_label("Access key ID").fill(ACCESS_KEY)
+    tab.get_by_label("Secret access key").fill(SECRET_KEY)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("heading", name="Multi-Region Access Points")).to_be_visible()
+    expect(tab.get_by_text(f"arn:aws:iam::{ACCOUNT}:root")).to_be_visible()
+
+    tab.get_by_role("link", name="Create Multi-Region Access Point").click()
+    name = f"browser-{secrets.token_hex(3)}"
+    tab.get_by_label("Multi-Region Access Point name").fill(name)
+    tab.get_by_label(east).check()
+    tab.get_by_label(eu).check()
+    for setting in (
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ):
+        expect(tab.get_by_label(setting)).to_be_checked()
+    expect(tab.get_by_text("you can't change its Block Public Access settings")).to_be_visible()
+    tab.get_by_role("button", name="Create Multi-Region Access Point").click()
+    expect(tab.locator("#operation-status")).to_have_text("SUCCEEDED", timeout=TIMEOUT_MS)
+
+    tab.get_by_role("link", name=f"View {name}").click()
+    expect(tab.get_by_text("READY", exact=True)).to_be_visible()
+    alias = tab.locator("dd code").nth(1).inner_text()
+    assert alias.endswith(".mrap")
+    arn = f"arn:aws:s3::{ACCOUNT}:accesspoint/{alias}"
+    expect(tab.locator("#arn")).to_have_text(arn)
+
+    tab.get_by_role("link", name="Permissions").click()
+    expect(tab.locator("#policy-status")).to_have_text("Not public")
+    tab.get_by_role("link", name="Edit").click()
+    editor = tab.get_by_label("Policy")
+    editor.fill('{"Version": "2012-10-17", "Statement": []}')
+    tab.get_by_role("button", name="Save changes").click()
+    expect(tab.get_by_role("alert")).to_contain_text("MalformedPolicy")
+    expect(tab.get_by_label("Policy")).to_have_value('{"Version": "2012-10-17", "Statement": []}')
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"{arn}/object/*",
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    tab.get_by_label("Policy").fill(policy)
+    tab.get_by_role("button", name="Save changes").click()
+    expect(tab.locator("#operation-status")).to_have_text("SUCCEEDED", timeout=TIMEOUT_MS)
+    tab.goto(f"{origin}/mraps/{name}?tab=permissions")
+    expect(tab.locator("#policy")).to_contain_text(f"{arn}/object/*")
+
+    hosts = {urlsplit(url).netloc for url in requested if not url.startswith(("data:", "about:"))}
+    assert hosts == {f"127.0.0.1:{port}"}, hosts
+    assert not problems, problems  # no script error, no Content-Security-Policy violation
+    assert re.search(r"/static/console\.(css|js)$", " ".join(requested))
