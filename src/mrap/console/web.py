@@ -176,6 +176,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except ApiError as exc:
         response = render(request, "api_error.html", status=exc.status, error=exc)
+    except aiohttp.ClientError as exc:
+        unreachable = ApiError("ServiceUnavailable", f"The gateway did not answer: {exc}", 502)
+        response = render(request, "api_error.html", status=502, error=unreachable)
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
