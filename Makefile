@@ -22,7 +22,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests bench
 
 # The JavaScript SDK tests' packages, Node 24 among them, from the npm registry. CI machines
 # without npm get it (and the Node that runs it) from Debian.

@@ -53,6 +53,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _accepts(port: int) -> bool:
+    """Whether something listens on the loopback port (raises while nothing does)."""
+    socket.create_connection(("127.0.0.1", port), 0.2).close()
+    return True
+
+
 def wait_ready(check: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -133,7 +139,7 @@ def start_gateway(data: Path, workers: int) -> Server:
         stderr=subprocess.DEVNULL,
     )
     server = Server("mrap", f"http://127.0.0.1:{port}", process, data / "ca" / "ca.pem")
-    wait_ready(lambda: socket.create_connection(("127.0.0.1", port), 0.2).close() is None)
+    wait_ready(lambda: _accepts(port))
     return server
 
 

@@ -40,7 +40,7 @@ def _client(endpoint: str, service: str, key: str, secret: str, **config: object
         region_name="us-west-2" if service == "s3control" else "us-east-1",
         aws_access_key_id=key,
         aws_secret_access_key=secret,
-        config=Config(signature_version="s3v4", retries={"max_attempts": 2}, **config),  # type: ignore[arg-type]
+        config=Config(signature_version="s3v4", retries={"max_attempts": 2}, **config),
     )
 
 

@@ -48,7 +48,7 @@ def client(endpoint: str, service: str, **config: object) -> BaseClient:
         region_name="us-west-2" if service == "s3control" else "us-east-1",
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 3}, max_pool_connections=64, **config),  # type: ignore[arg-type]
+        config=Config(retries={"max_attempts": 3}, max_pool_connections=64, **config),
     )
 
 

@@ -21,6 +21,7 @@ from botocore.credentials import Credentials
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mrap.auth import ecdsa, sigv4
+from mrap.auth.canonical import SignedRequest
 from mrap.store.control_records import AccessKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "sigv4a.json"
@@ -37,13 +38,13 @@ def per_call_us(fn: Callable[[], object], seconds: float) -> float:
     return elapsed / calls * 1e6
 
 
-def sigv4_request(key: AccessKey, host: str, path: str) -> sigv4.SignedRequest:
+def sigv4_request(key: AccessKey, host: str, path: str) -> SignedRequest:
     """The same GET signed with SigV4 (HMAC) by botocore, at the vector's time."""
     request = AWSRequest(method="GET", url=f"https://{host}{path}", headers={"Host": host})
     with mock.patch("botocore.auth.get_current_datetime", return_value=SIGNED_AT):
         S3SigV4Auth(Credentials(key.access_key_id, key.secret), "s3", "us-east-1").add_auth(request)
     headers = CIMultiDictProxy(CIMultiDict(request.headers.items()))
-    return sigv4.SignedRequest("GET", path, [], headers)
+    return SignedRequest("GET", path, [], headers)
 
 
 def main() -> None:
@@ -61,7 +62,7 @@ def main() -> None:
     )
     vector = next(v for v in data["vectors"] if v["auth"] == "header")
     headers = CIMultiDictProxy(CIMultiDict([(k, v) for k, v in vector["headers"]]))
-    sigv4a_req = sigv4.SignedRequest("GET", vector["path"], [], headers)
+    sigv4a_req = SignedRequest("GET", vector["path"], [], headers)
     v4_req = sigv4_request(key, vector["host"], vector["path"])
 
     def lookup(_: str) -> AccessKey:

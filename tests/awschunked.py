@@ -28,7 +28,7 @@ UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-class StreamingSigner(S3SigV4Auth):
+class StreamingSigner(S3SigV4Auth):  # type: ignore[misc]  # botocore ships no type hints
     """botocore's S3 SigV4 signer, signing a streaming marker as the payload hash."""
 
     def __init__(self, credentials: Credentials, region: str, marker: str) -> None:

@@ -90,7 +90,7 @@ class Gateway:
             region_name="us-east-1",
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
-            config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
+            config=Config(retries={"max_attempts": 1}, **config),
         )
 
 

@@ -7,12 +7,14 @@ method, target, Host header and body on the wire, signed or not, and read the S3
 from __future__ import annotations
 
 import contextlib
+import email.message
 import http.client
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -30,7 +32,7 @@ class Reply:
     """A response as it arrived."""
 
     status: int
-    headers: http.client.HTTPMessage
+    headers: email.message.Message
     body: bytes
 
     @property
@@ -145,12 +147,12 @@ def request(
     headers: Mapping[str, str] | None = None,
     bucket_host: str | None = None,
     signed: bool = True,
-    **signing: object,
+    **signing: Any,
 ) -> Reply:
     """Sign (unless `signed` is false) and send a request; virtual-hosted with `bucket_host`."""
     host = host_of(gateway, bucket_host)
     if signed:
-        all_headers = sign(method, host, target, body=body, headers=headers, **signing)  # type: ignore[arg-type]
+        all_headers = sign(method, host, target, body=body, headers=headers, **signing)
     else:
         all_headers = {"Host": host, **(headers or {})}
     return send(gateway, method, target, all_headers, body)

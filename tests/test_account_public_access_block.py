@@ -7,6 +7,7 @@ Each test uses a fresh account: the settings are per account and would leak betw
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from botocore.client import BaseClient
@@ -80,13 +81,14 @@ def test_only_the_account_itself(gateway: Gateway, ctl: BaseClient, account: Key
         AccountId=account.account, PublicAccessBlockConfiguration={"BlockPublicAcls": True}
     )
     intruder = control(gateway)  # the bootstrap account's root
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: intruder.get_public_access_block(AccountId=account.account),
         lambda: intruder.delete_public_access_block(AccountId=account.account),
         lambda: intruder.put_public_access_block(
             AccountId=account.account, PublicAccessBlockConfiguration=ALL_OFF
         ),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as caught:
             call()
         assert error(caught) == ("AccessDenied", 403)

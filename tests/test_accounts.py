@@ -7,6 +7,7 @@ import re
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,13 +140,14 @@ def test_accounts_have_their_own_buckets(gateway: Gateway, s3: BaseClient) -> No
     assert bucket_names(theirs) == [other]
     assert not {mine, other} & set(bucket_names(s3)), "the bootstrap account sees neither"
 
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: theirs.list_objects_v2(Bucket=mine),
         lambda: theirs.get_object(Bucket=mine, Key="secret.txt"),
         lambda: theirs.put_object(Bucket=mine, Key="intruder", Body=b"x"),
         lambda: ours.list_objects_v2(Bucket=other),
         lambda: s3.get_object(Bucket=mine, Key="secret.txt"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == ("AccessDenied", 403)

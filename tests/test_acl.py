@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -97,7 +98,7 @@ def test_new_buckets_have_acls_disabled(s3: BaseClient, bucket: str) -> None:
     owner = canonical_id(s3)
     rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read"),
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead=f"uri={ALL_USERS}"),
         lambda: s3.create_multipart_upload(Bucket=bucket, Key="k", ACL="authenticated-read"),
@@ -136,7 +137,7 @@ def test_create_bucket_ownership_and_acl(s3: BaseClient) -> None:
     owner = canonical_id(s3)
     name = "acl-" + secrets.token_hex(6)
     with pytest.raises(ClientError) as exc:
-        s3.create_bucket(Bucket=name, ObjectOwnership="Nobody")  # type: ignore[arg-type]
+        s3.create_bucket(Bucket=name, ObjectOwnership="Nobody")
     assert error_of(exc) == ("InvalidArgument", 400)
     assert exc.value.response["Error"]["Message"] == (
         "Invalid x-amz-object-ownership header: Nobody"
@@ -162,16 +163,17 @@ def test_create_bucket_ownership_and_acl(s3: BaseClient) -> None:
 
 def test_ownership_controls_crud(s3: BaseClient, bucket: str) -> None:
     controls = {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
-    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=controls)  # type: ignore[arg-type]
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=controls)
     got = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
     assert got == controls
+    bad: dict[str, Any]
     for bad in (
         {"Rules": [{"ObjectOwnership": "ObjectWriter"}, {"ObjectOwnership": "ObjectWriter"}]},
         {"Rules": [{"ObjectOwnership": "Everyone"}]},
         {"Rules": []},
     ):
         with pytest.raises(ClientError) as exc:
-            s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=bad)  # type: ignore[arg-type]
+            s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=bad)
         assert error_of(exc) == ("MalformedXML", 400)
     assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == controls
     response = s3.delete_bucket_ownership_controls(Bucket=bucket)
@@ -186,10 +188,10 @@ def test_ownership_controls_crud(s3: BaseClient, bucket: str) -> None:
     # ACLs cannot be disabled while the bucket ACL grants others.
     enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)  # type: ignore[arg-type]
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)
     assert error_of(exc) == ("InvalidBucketAclWithObjectOwnership", 400)
     s3.put_bucket_acl(Bucket=bucket, ACL="private")
-    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)  # type: ignore[arg-type]
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)
 
 
 def test_ownership_controls_of_another_account_are_denied(
@@ -248,7 +250,7 @@ def test_authenticated_read_is_for_signed_callers(
 
 def test_block_public_acls_refuses_public_acls(s3: BaseClient) -> None:
     bucket = new_bucket(s3, open_acls=False)  # new buckets block all public access
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read"),
         lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead=f"uri={ALL_USERS}"),
         lambda: s3.put_bucket_acl(Bucket=bucket, ACL="authenticated-read"),
@@ -317,7 +319,7 @@ def test_cross_account_grants_by_canonical_id(
             {"Grantee": {"Type": "CanonicalUser", "ID": theirs}, "Permission": "WRITE"},
         ],
     }
-    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy=policy)  # type: ignore[arg-type]
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy=policy)
     assert s3b.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
     s3b.put_object(Bucket=bucket, Key="from-b", Body=b"b")
     written = s3b.get_object_acl(Bucket=bucket, Key="from-b")
@@ -474,7 +476,7 @@ def test_private_from_another_account_is_refused_with_acls_disabled(
     s3.put_bucket_policy(
         Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     )
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: s3b.put_object(Bucket=bucket, Key="b", Body=b"y", ACL="private"),
         lambda: s3b.create_multipart_upload(Bucket=bucket, Key="b", ACL="private"),
         lambda: s3b.copy_object(Bucket=bucket, Key="b", CopySource=f"{bucket}/k", ACL="private"),
@@ -568,7 +570,7 @@ def test_malformed_acl_requests(gateway: Gateway, s3: BaseClient) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     reply = _put_acl(gateway, f"/{bucket}/k?acl", b"not xml")
     assert (reply.status, reply.code) == (400, "MalformedACLError")
-    reply = _put_acl(gateway, f"/{bucket}/missing?acl", **{"x-amz-acl": "private"})
+    reply = request(gateway, "PUT", f"/{bucket}/missing?acl", headers={"x-amz-acl": "private"})
     assert (reply.status, reply.code) == (404, "NoSuchKey")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,12 @@ def test_only_the_owner_manages_the_policy(
         allow({"AWS": other.id}, "s3:*", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
     )
     s3.put_bucket_policy(Bucket=bucket, Policy=doc)
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: s3b.get_bucket_policy(Bucket=bucket),
         lambda: s3b.put_bucket_policy(Bucket=bucket, Policy=doc),
         lambda: s3b.delete_bucket_policy(Bucket=bucket),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == ("AccessDenied", 403)

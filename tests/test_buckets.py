@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,11 +35,14 @@ def fresh_name(prefix: str = "bkt") -> str:
 
 
 def create(s3: BaseClient, name: str, region: str | None = None) -> dict[str, Any]:
+    created: dict[str, Any]
     if region is None:
-        return s3.create_bucket(Bucket=name)  # type: ignore[no-any-return]
-    return s3.create_bucket(  # type: ignore[no-any-return]
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
-    )
+        created = s3.create_bucket(Bucket=name)
+    else:
+        created = s3.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
+        )
+    return created
 
 
 def region_rows(gateway: Gateway, region: str, sql: str, *params: object) -> list[Any]:
@@ -279,12 +283,13 @@ def test_missing_bucket(s3: BaseClient) -> None:
     with pytest.raises(ClientError) as exc:
         s3.head_bucket(Bucket=name)
     assert error_of(exc) == ("404", 404)
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: s3.get_bucket_location(Bucket=name),
         lambda: s3.delete_bucket(Bucket=name),
         lambda: s3.list_objects_v2(Bucket=name),
         lambda: s3.list_objects(Bucket=name),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == ("NoSuchBucket", 404)

@@ -11,12 +11,12 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import ACCESS_KEY, SECRET_KEY, Gateway
 from consolehttp import start_console_gateway
+from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -24,7 +24,6 @@ if not os.path.exists(CHROMIUM):
         f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium (as root)",
         allow_module_level=True,
     )
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 ACCOUNT = "111122223333"
 TIMEOUT_MS = 30_000
@@ -37,21 +36,21 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway,
     gw.stop()
 
 
-def _console_error(message: Any, problems: list[str]) -> None:
+def _console_error(message: ConsoleMessage, problems: list[str]) -> None:
     if message.type == "error" and not message.text.startswith("Failed to load resource"):
         problems.append(message.text)
 
 
-def _bad_asset(response: Any, problems: list[str]) -> None:
+def _bad_asset(response: Response, problems: list[str]) -> None:
     if response.status >= 400 and response.request.resource_type != "document":
         problems.append(f"{response.status} {response.url}")
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[tuple[object, list[str], list[str]]]:
+def page(tmp_path: Path) -> Iterator[tuple[Page, list[str], list[str]]]:
     """A fresh Chromium profile's page, the URLs it requested and the console errors it hit."""
     profile = tmp_path / "profile"
-    with playwright_api.sync_playwright() as driver:
+    with sync_playwright() as driver:
         context = driver.chromium.launch_persistent_context(
             str(profile),
             executable_path=CHROMIUM,
@@ -84,11 +83,10 @@ def page(tmp_path: Path) -> Iterator[tuple[object, list[str], list[str]]]:
 
 
 def test_sign_in_create_an_access_point_and_edit_its_policy(
-    console: tuple[Gateway, int], page: tuple[object, list[str], list[str]]
+    console: tuple[Gateway, int], page: tuple[Page, list[str], list[str]]
 ) -> None:
     gw, port = console
     tab, requested, problems = page
-    expect = playwright_api.expect
     origin = f"http://127.0.0.1:{port}"
     s3 = gw.client()
     east, eu = f"browser-east-{secrets.token_hex(3)}", f"browser-eu-{secrets.token_hex(3)}"

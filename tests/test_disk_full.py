@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ def test_a_full_disk_refuses_writes_and_frees_space_through_deletes(
 
     stored = _fill(s3, "full")
     assert len(stored) >= 10
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: s3.put_object(Bucket="full", Key="more", Body=b"y" * MIB),
         lambda: s3.upload_part(
             Bucket="full", Key="parts", UploadId=upload, PartNumber=2, Body=b"q" * MIB
@@ -103,7 +103,8 @@ def test_a_full_disk_refuses_writes_and_frees_space_through_deletes(
         lambda: s3.copy_object(
             Bucket="full", Key="copy", CopySource={"Bucket": "full", "Key": "fill/000"}
         ),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as refused:
             call()
         assert _error(refused) == (507, "StorageFull")

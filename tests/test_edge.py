@@ -9,6 +9,7 @@ import socket
 import ssl
 import struct
 import time
+from typing import Any
 from xml.etree import ElementTree
 
 import boto3
@@ -148,8 +149,8 @@ def test_boto3_through_the_gateway_as_http_proxy(gateway: Gateway, bucket: str, 
 # Expect: 100-continue
 
 
-def _expect_put(gateway: Gateway, path: str, body: bytes, **signing: object) -> socket.socket:
-    headers = sign("PUT", host_of(gateway), path, body=body, **signing)  # type: ignore[arg-type]
+def _expect_put(gateway: Gateway, path: str, body: bytes, **signing: Any) -> socket.socket:
+    headers = sign("PUT", host_of(gateway), path, body=body, **signing)
     headers["Content-Length"] = str(len(body))
     headers["Expect"] = "100-continue"
     sock = connect(gateway)

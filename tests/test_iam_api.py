@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -440,7 +440,7 @@ def test_groups_members_and_policies(iam: BaseClient, user: str) -> None:
     attached = iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AmazonS3FullAccess"]
 
-    conflicts = [
+    conflicts: list[tuple[Callable[[], object], str]] = [
         (
             lambda: iam.delete_group(GroupName=group),
             "Cannot delete entity, must remove users from group first.",
@@ -499,7 +499,7 @@ def test_delete_user_needs_keys_and_policies_gone_first(iam: BaseClient, user: s
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(S3_ALL))
     iam.attach_user_policy(UserName=user, PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         (
             "Cannot delete entity, must delete access keys first.",
             lambda: iam.delete_access_key(UserName=user, AccessKeyId=key),

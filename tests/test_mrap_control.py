@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -442,7 +442,7 @@ def test_malformed_policy_is_refused(ctl: BaseClient, west_and_east: list[str]) 
 
 
 def test_unknown_names_and_tokens(ctl: BaseClient) -> None:
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: ctl.get_multi_region_access_point(AccountId=ACCOUNT, Name="no-such-point"),
         lambda: ctl.get_multi_region_access_point_policy(AccountId=ACCOUNT, Name="no-such-point"),
         lambda: ctl.get_multi_region_access_point_policy_status(

@@ -251,6 +251,7 @@ def test_alias_as_bucket_name_refuses_what_the_arn_host_refuses(
 
 
 def test_alias_as_bucket_name_with_a_real_client(s3: BaseClient, point: Point) -> None:
+    kwargs: dict[str, Any]
     for call, kwargs in (
         (s3.list_objects, {}),
         (s3.get_bucket_location, {}),

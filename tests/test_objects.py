@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,11 +116,12 @@ def test_empty_object(s3: BaseClient, bucket: str) -> None:
 
 def test_object_in_missing_bucket(s3: BaseClient) -> None:
     missing = "missing-" + secrets.token_hex(6)
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: s3.put_object(Bucket=missing, Key="k", Body=b"x"),
         lambda: s3.get_object(Bucket=missing, Key="k"),
         lambda: s3.delete_object(Bucket=missing, Key="k"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == ("NoSuchBucket", 404)

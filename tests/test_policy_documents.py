@@ -458,5 +458,5 @@ def test_cached_policy_parses_once() -> None:
 def test_parsed_document_is_immutable() -> None:
     policy = parse_policy(text(bucket_policy()), PolicyKind.BUCKET)
     with pytest.raises(AttributeError):
-        policy.version = "2008-10-17"  # type: ignore[misc]
+        policy.version = "2008-10-17"  # type: ignore[misc]  # the very assignment under test
     assert policy.version == V and policy.text == text(bucket_policy())

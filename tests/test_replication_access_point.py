@@ -156,7 +156,8 @@ def unconfigured(s3: BaseClient, bucket: str) -> bool:
     try:
         s3.get_bucket_replication(Bucket=bucket)
     except ClientError as exc:
-        return exc.response["Error"]["Code"] == "ReplicationConfigurationNotFoundError"
+        code: str = exc.response["Error"]["Code"]
+        return code == "ReplicationConfigurationNotFoundError"
     return False
 
 
@@ -168,7 +169,7 @@ def test_control_extension_does_what_the_command_does(gateway: Gateway, s3: Base
     assert root.tag == "{http://awss3control.amazonaws.com/doc/2018-08-20/}" + (
         "ReplicateMultiRegionAccessPointResult"
     )
-    texts = [e.text for e in root.iter() if e.tag.endswith("}Bucket")]
+    texts = [e.text or "" for e in root.iter() if e.tag.endswith("}Bucket")]
     assert sorted(texts) == sorted([point.east, point.west])
     for bucket, other in ((point.east, point.west), (point.west, point.east)):
         assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"

@@ -46,7 +46,8 @@ def status(s3: BaseClient, bucket: str, key: str, version_id: str | None = None)
         head = s3.head_object(Bucket=bucket, Key=key, **extra)
     except ClientError:
         return None
-    return head.get("ReplicationStatus")
+    replication: str | None = head.get("ReplicationStatus")
+    return replication
 
 
 def replicate(
@@ -374,7 +375,11 @@ def test_figures_per_rule(s3: BaseClient, gateway: Gateway) -> None:
     s3.put_object(Bucket=source, Key="logs/1", Body=b"12345")
     s3.put_object(Bucket=source, Key="logs/2", Body=b"67")
     for key in ("docs/a", "logs/1", "logs/2"):
-        eventually(lambda key=key: status(s3, source, key) == "COMPLETED", f"{key} COMPLETED")
+
+        def completed(k: str = key) -> bool:
+            return status(s3, source, k) == "COMPLETED"
+
+        eventually(completed, f"{key} COMPLETED")
     with urllib.request.urlopen(f"{gateway.endpoint}/metrics", timeout=10) as response:
         text = response.read().decode()
     pair = f'region="us-east-1",bucket="{source}",destination="{destination}"'

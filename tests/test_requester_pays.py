@@ -87,7 +87,8 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 
 
 def charged_header(response: Any) -> str | None:
-    return response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-charged")
+    value: str | None = response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-charged")
+    return value
 
 
 def grant(s3: BaseClient, bucket: str, account: Account) -> None:
@@ -379,14 +380,25 @@ def test_boto3_presigned_urls_sign_the_agreement_as_a_header(
 def test_presigned_urls_may_carry_the_agreement_in_the_query(
     gateway: Gateway, shared: str, other: Account
 ) -> None:
-    keys = {"access_key": other.access_key_id, "secret": other.secret}
     agreed = presign(
-        "GET", host_of(gateway), f"/{shared}/data?x-amz-request-payer=requester", 300, **keys
+        "GET",
+        host_of(gateway),
+        f"/{shared}/data?x-amz-request-payer=requester",
+        300,
+        access_key=other.access_key_id,
+        secret=other.secret,
     )
     reply = send(gateway, "GET", agreed, {"Host": host_of(gateway)})
     assert (reply.status, reply.body) == (200, b"hello")
     assert reply.headers["x-amz-request-charged"] == "requester"
-    plain = presign("GET", host_of(gateway), f"/{shared}/data", 300, **keys)
+    plain = presign(
+        "GET",
+        host_of(gateway),
+        f"/{shared}/data",
+        300,
+        access_key=other.access_key_id,
+        secret=other.secret,
+    )
     reply = send(gateway, "GET", plain, {"Host": host_of(gateway)})
     assert (reply.status, reply.code) == (403, "AccessDenied")
 

@@ -59,7 +59,7 @@ class Served:
             region_name="us-east-1",
             aws_access_key_id=key[0],
             aws_secret_access_key=key[1],
-            config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
+            config=Config(retries={"max_attempts": 1}, **config),
         )
 
     def stop(self, sig: int = signal.SIGTERM, within: float = 10.0) -> tuple[int, float]:

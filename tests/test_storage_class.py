@@ -35,7 +35,8 @@ def failure(call: Any, **kwargs: Any) -> tuple[str, int, str]:
 
 def head_class(s3: BaseClient, bucket: str, key: str, **extra: Any) -> str | None:
     """The StorageClass HEAD shows (None: no header, as for STANDARD)."""
-    return s3.head_object(Bucket=bucket, Key=key, **extra).get("StorageClass")
+    storage_class: str | None = s3.head_object(Bucket=bucket, Key=key, **extra).get("StorageClass")
+    return storage_class
 
 
 def test_class_is_stored_and_shown_everywhere(s3: BaseClient, bucket: str) -> None:

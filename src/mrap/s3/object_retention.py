@@ -111,4 +111,3 @@ async def get_object_retention(services: Services, req: OpRequest) -> OpResponse
         raise errors.NoSuchObjectLockConfiguration()
     body = XmlDoc("Retention", [("Mode", info.lock_mode), ("RetainUntilDate", info.lock_until)])
     return OpResponse(body=body)
-

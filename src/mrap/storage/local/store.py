@@ -290,9 +290,7 @@ class LocalRegionStore(LocalUploads):
     async def replication_heartbeat(self, worker: str, until: float) -> None:
         """The replication worker `worker` is alive until `until` (epoch seconds)."""
         now = time.time()
-        await self._writer.run(
-            lambda conn: replication_workers.heartbeat(conn, worker, until, now)
-        )
+        await self._writer.run(lambda conn: replication_workers.heartbeat(conn, worker, until, now))
 
     def live_replication_workers(self) -> list[str]:
         """The replication workers alive now."""
