@@ -18,8 +18,8 @@ from conftest import Gateway
 from rawhttp import request
 from test_accounts import NewAccount, client, create_account, error_of
 
-from mrap.s3.acl_eval import acl_allows
-from mrap.s3.acl_model import (
+from mrap.authz.acl_eval import acl_allows
+from mrap.authz.acl_model import (
     CANONICAL_USER,
     EC2_CANONICAL_ID,
     GROUP,

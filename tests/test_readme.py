@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mrap.s3.table import OPERATIONS
+from mrap.api.s3.table import OPERATIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -19,7 +19,7 @@ from rawhttp import request
 from test_replication_config import versioned
 from test_replication_engine import eventually, replicate
 
-from mrap.s3.restore import expiry_after
+from mrap.api.s3.restore import expiry_after
 
 RESTORE = {"Days": 1, "GlacierJobParameters": {"Tier": "Standard"}}
 NOT_ACTIVE = "The operation is not valid for the object's storage class"

@@ -17,9 +17,9 @@ from multidict import CIMultiDictProxy
 from mrap import errors
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed, streaming_mode
+from mrap.auth.keys import SigningKey
 from mrap.auth.principal import Principal
 from mrap.auth.scope import Scope
-from mrap.store.control_records import AccessKey
 
 MAX_SKEW_SECONDS = 15 * 60
 MAX_EXPIRES_SECONDS = 604800
@@ -33,7 +33,7 @@ CREDENTIAL_DATE_MISMATCH = (
     "same as X-Amz-Date."
 )
 
-KeyLookup = Callable[[str], AccessKey | None]
+KeyLookup = Callable[[str], SigningKey | None]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,9 @@ def security_token(req: SignedRequest) -> str | None:
     return token
 
 
-def lookup_key(keys: KeyLookup, access_key_id: str, req: SignedRequest, now: datetime) -> AccessKey:
+def lookup_key(
+    keys: KeyLookup, access_key_id: str, req: SignedRequest, now: datetime
+) -> SigningKey:
     """The signer's key, with its session token checked (every signing method goes here).
 
     Temporary (STS) keys require their token, compared in constant time, and expire; AWS

@@ -22,6 +22,7 @@ from mrap.auth.canonical import (
     string_to_sign,
 )
 from mrap.auth.chunked import Seed
+from mrap.auth.keys import SigningKey
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.auth.rules import (
     CREDENTIAL_DATE_MISMATCH,
@@ -40,7 +41,6 @@ from mrap.auth.rules import (
     request_time,
 )
 from mrap.auth.scope import Scope
-from mrap.store.control_records import AccessKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256"
@@ -57,7 +57,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 def _verify(
     req: SignedRequest,
-    key: AccessKey,
+    key: SigningKey,
     scope_parts: Sequence[str],
     amz_date: str,
     query: Sequence[tuple[str, str]],

@@ -21,9 +21,9 @@ from mrap import errors
 from mrap.auth import canonical, ecdsa, rules
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.chunked import Seed
+from mrap.auth.keys import SigningKey
 from mrap.auth.principal import Principal
 from mrap.auth.scope import Scope
-from mrap.store.control_records import AccessKey
 
 ALGORITHM = ecdsa.ALGORITHM
 REGION_SET_HEADER = "x-amz-region-set"
@@ -60,7 +60,7 @@ def _parse_credential(value: str, malformed: type[errors.S3Error]) -> tuple[str,
 
 def _verify(
     req: SignedRequest,
-    key: AccessKey,
+    key: SigningKey,
     amz_date: str,
     scope: str,
     query: Sequence[tuple[str, str]],
@@ -80,7 +80,7 @@ def _verify(
 
 
 def _result(
-    key: AccessKey, payload: str, seed: Seed, region_set: RegionSet, scope: Scope
+    key: SigningKey, payload: str, seed: Seed, region_set: RegionSet, scope: Scope
 ) -> rules.Authentication:
     return rules.Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),

@@ -22,20 +22,21 @@ from aiohttp.http_exceptions import LineTooLong
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from mrap import errors
+from mrap.api.control import table as control_table
+from mrap.api.s3 import table
 from mrap.auth import scope as signing_scope
 from mrap.auth import sigv4
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.auth.rules import Authentication
 from mrap.auth.sigv4a import region_set_allows
-from mrap.control import table as control_table
+from mrap.authz.identity import identity_of
 from mrap.edge import addressing, query, xml
 from mrap.edge.body import RequestBody
 from mrap.edge.metrics import count_slow_client
 from mrap.iam import Caller, PolicyDocument
 from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.routing import dataplane
-from mrap.s3 import table
 from mrap.services import Services
 
 _ANONYMOUS = Caller.anonymous()
@@ -408,7 +409,7 @@ class Gateway:
             return _ANONYMOUS, ()
         if principal.arn.endswith(":root"):
             return _root(principal.account_id), ()  # the common case, without a lookup
-        identity = self.services.identities.identity(principal.arn)
+        identity = identity_of(self.services.identities, principal.arn)
         if identity is None:  # the user or role went away after the key was issued
             raise errors.InvalidAccessKeyId(AWSAccessKeyId=principal.access_key_id or "")
         return identity.caller, identity.policies

@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl
 
 from mrap import errors
+from mrap.api.iam.table import IAM_NAMESPACE
+from mrap.api.iam.table import OPERATIONS as IAM_OPERATIONS
+from mrap.api.sts.table import OPERATIONS as STS_OPERATIONS
+from mrap.api.sts.table import STS_NAMESPACE
 from mrap.edge import xml
 from mrap.edge.addressing import Api
-from mrap.iam.api.table import IAM_NAMESPACE
-from mrap.iam.api.table import OPERATIONS as IAM_OPERATIONS
 from mrap.iam.aws_actions import IAM_ACTIONS, STS_ACTIONS
-from mrap.iam.sts.table import OPERATIONS as STS_OPERATIONS
-from mrap.iam.sts.table import STS_NAMESPACE
 from mrap.operation import Route, XmlDoc, XmlValue
 
 MAX_BODY = 1 << 20

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from mrap.api.control.runner import Runner
 from mrap.config import Settings
 from mrap.console.app import create_app, gateway_address
-from mrap.control.runner import Runner
 from mrap.edge.addressing import BadHost, is_ip, normalize_host
 from mrap.edge.app import Gateway, access_log
 from mrap.edge.metrics import count_slow_client

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 
 from mrap import errors
+from mrap.iam import non_whitespace_length
 from mrap.replication.backfill import store_configuration
-from mrap.replication.config import check_configuration
+from mrap.replication.checks import check_configuration
 from mrap.replication.model import Destination, ReplicationConfig, Rule, RuleFilter
 from mrap.replication.permissions import REPLICATION_ACTIONS
 from mrap.services import Services
@@ -67,7 +68,8 @@ def _grant(services: Services, account_id: str, buckets: list[BucketRecord]) -> 
     }
     document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     policy = InlinePolicy(f"replicate-{'-'.join(sorted(b.name for b in buckets))}"[:128], document)
-    services.identities.repo.put_inline(account_id, Kind.ROLE, ROLE_NAME, policy, _POLICY_CHARS)
+    repo = services.identities.repo
+    repo.put_inline(account_id, Kind.ROLE, ROLE_NAME, policy, _POLICY_CHARS, non_whitespace_length)
 
 
 def two_way_rules(bucket: str, others: list[BucketRecord]) -> tuple[Rule, ...]:

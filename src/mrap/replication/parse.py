@@ -12,8 +12,8 @@ import secrets
 from xml.etree.ElementTree import Element
 
 from mrap import errors
+from mrap.names import check_bucket_name
 from mrap.replication.model import Destination, ReplicationConfig, Rule, RuleFilter, TimeSetting
-from mrap.s3.names import check_bucket_name
 
 MAX_RULES = 1000
 MAX_ID_LENGTH = 255

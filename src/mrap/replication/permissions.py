@@ -4,6 +4,7 @@ writing the replica)."""
 
 from __future__ import annotations
 
+from mrap.authz.identity import identity_of
 from mrap.iam import RequestContext, evaluate
 from mrap.replication.parse import role_arn
 from mrap.services import Services
@@ -34,7 +35,8 @@ def denial(
 ) -> str | None:
     """Why the role may not perform this copy (None: it may)."""
     account, name = role_arn(role)
-    identity = services.identities.identity(f"arn:aws:sts::{account}:assumed-role/{name}/{SESSION}")
+    arn = f"arn:aws:sts::{account}:assumed-role/{name}/{SESSION}"
+    identity = identity_of(services.identities, arn)
     if identity is None:
         return f"the replication role {role} does not exist"
     read, write = _ACTIONS[task.kind]

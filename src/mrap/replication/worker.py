@@ -21,9 +21,8 @@ from mrap.replication.model import ReplicationConfig
 from mrap.replication.permissions import denial
 from mrap.replication.rules import plan
 from mrap.routing.health import Health
-from mrap.s3.parts import MAX_PART_NUMBER
 from mrap.services import Services
-from mrap.storage.base import ObjectInfo, PartInfo, RegionStore
+from mrap.storage.base import MAX_PART_NUMBER, ObjectInfo, PartInfo, RegionStore
 from mrap.storage.local.files import iter_file
 from mrap.storage.local.replication_workers import new_worker_id
 from mrap.storage.replication_records import ExistingVersion, Replicate, ReplicationTask

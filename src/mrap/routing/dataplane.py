@@ -3,7 +3,7 @@
 A request names the access point by its alias (`{alias}.accesspoint.s3-global.…`, or the
 alias used as a bucket name). It is routed to one of the access point's buckets and is then
 handled exactly like a request sent to that bucket, with the access point's policy and Block
-Public Access settings joining the authorization (see `mrap.s3.access`).
+Public Access settings joining the authorization (see `mrap.authz.access`).
 """
 
 from __future__ import annotations

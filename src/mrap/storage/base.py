@@ -18,6 +18,7 @@ from mrap.storage.replication_records import (
 )
 
 NULL_VERSION = "null"
+MAX_PART_NUMBER = 10000  # parts of one object (S3's limit), the most one listing returns
 
 
 @dataclass
@@ -40,7 +41,7 @@ class ObjectInfo:
     # None while the bucket has never had versioning: responses then carry no version id.
     version_id: str | None = None
     delete_marker: bool = False
-    # The version's ACL (owner and grants) as mrap.s3.acl_model stores it; None: the
+    # The version's ACL (owner and grants) as mrap.authz.acl_model stores it; None: the
     # default, full control to the bucket owner.
     acl: str | None = None
     # x-amz-replication-status: PENDING, COMPLETED or FAILED on a source, REPLICA on a

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from mrap import errors
+from mrap.db.sqlite import connect
 from mrap.store.control_records import (
     DEFAULT_OBJECT_OWNERSHIP,
     DEFAULT_PUBLIC_ACCESS_BLOCK,
@@ -20,7 +21,6 @@ from mrap.store.control_records import (
     AccountExists,
     BucketRecord,
 )
-from mrap.store.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (

@@ -59,10 +59,10 @@ class BucketRecord:
     # Object Ownership (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); None when
     # the bucket has no ownership controls, which S3 treats as ObjectWriter.
     object_ownership: str | None = None
-    acl: str | None = None  # the bucket ACL as stored by mrap.s3.acl_model; None: private
+    acl: str | None = None  # the bucket ACL as stored by mrap.authz.acl_model; None: private
     request_payer: str | None = None  # "Requester" for a Requester Pays bucket; None: owner
     replication: str | None = None  # the replication configuration (mrap.replication.model JSON)
-    # Object Lock (mrap.s3.object_lock JSON); None: the bucket has no Object Lock.
+    # Object Lock (mrap.api.s3.object_lock JSON); None: the bucket has no Object Lock.
     object_lock: str | None = None
 
 

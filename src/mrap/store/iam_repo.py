@@ -12,11 +12,10 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mrap import errors
-from mrap.iam import non_whitespace_length
 from mrap.store.iam_queries import (
     GROUP_COLUMNS,
     POLICY_COLUMNS,
@@ -185,10 +184,16 @@ class IamRepository(IamQueries):
     # writes: policies
 
     def put_inline(
-        self, account_id: str, kind: Kind, owner: str, policy: InlinePolicy, max_chars: int
+        self,
+        account_id: str,
+        kind: Kind,
+        owner: str,
+        policy: InlinePolicy,
+        max_chars: int,
+        size: Callable[[str], int],
     ) -> None:
         """Create or replace an inline policy; LimitExceeded when the owner's inline policies
-        together would exceed `max_chars` (white space not counted)."""
+        together would exceed `max_chars` as IAM counts them (`size` of each document)."""
         with self._transaction() as conn:
             stored = self.owner_name(account_id, kind, owner)
             others = [
@@ -196,7 +201,7 @@ class IamRepository(IamQueries):
                 for p in self.inline_policies(account_id, kind, stored)
                 if p.name.lower() != policy.name.lower()
             ]
-            total = sum(non_whitespace_length(p.document) for p in [*others, policy])
+            total = sum(size(p.document) for p in [*others, policy])
             if total > max_chars:
                 raise errors.LimitExceeded(
                     f"Maximum policy size of {max_chars} bytes exceeded for {kind.value} {stored}"

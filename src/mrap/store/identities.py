@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mrap.iam import Caller, PolicyDocument, PolicyKind, cached_policy
 from mrap.store.control import ControlStore
 from mrap.store.iam_repo import IamRepository
 from mrap.store.iam_tables import Kind, ManagedPolicy, RoleRecord
@@ -26,10 +25,20 @@ _CACHE_LIMIT = 10_000  # principals remembered at once; beyond that the cache st
 
 @dataclass(frozen=True)
 class Identity:
-    """A principal as the policy engine sees it, with every identity policy in effect."""
+    """A principal and the text of every identity policy in effect for it.
 
-    caller: Caller
-    policies: tuple[PolicyDocument, ...]
+    `kind` is "root", "user" or "assumed-role"; `unique_id` is the user's or role's id
+    (the canonical user id for a root); `session` names a role session. The policies are
+    stored text: `mrap.authz.identity` compiles them for the policy engine.
+    """
+
+    kind: str
+    account: str
+    name: str = ""
+    unique_id: str = ""
+    path: str = "/"
+    session: str = ""
+    documents: tuple[str, ...] = ()
 
 
 class IdentityStore:
@@ -43,7 +52,7 @@ class IdentityStore:
         self._seen = (-1, -1)
 
     def identity(self, principal_arn: str) -> Identity | None:
-        """The caller and identity policies of a principal; None when it no longer exists.
+        """Who a principal is and its identity policies; None when it no longer exists.
 
         Root ARNs (`arn:aws:iam::ACCT:root`) have no policies; user ARNs carry their own,
         their managed ones and their groups'; assumed-role ARNs
@@ -87,7 +96,7 @@ class IdentityStore:
         service, account, resource = parts[2], parts[4], parts[5]
         if service == "iam" and resource == "root":
             found = self._control.get_account(account)
-            return Identity(Caller.root(account, found.canonical_id), ()) if found else None
+            return Identity("root", account, unique_id=found.canonical_id) if found else None
         if service == "iam" and resource.startswith("user/"):
             return self._user(account, arn, resource)
         if service == "sts" and resource.startswith("assumed-role/"):
@@ -109,8 +118,7 @@ class IdentityStore:
             documents += [p.document for p in repo.inline_policies(account, Kind.GROUP, group.name)]
             managed.update((p.arn, p) for p in repo.attached(account, Kind.GROUP, group.name))
         documents += [p.document for p in managed.values()]
-        caller = Caller.user(account, user.name, user.user_id, user.path)
-        return Identity(caller, _compiled(documents))
+        return Identity("user", account, user.name, user.user_id, user.path, "", tuple(documents))
 
     def _role_session(self, account: str, role_name: str, session: str) -> Identity | None:
         role = self.repo.get_role(account, role_name)
@@ -119,9 +127,6 @@ class IdentityStore:
         repo = self.repo
         documents = [p.document for p in repo.inline_policies(account, Kind.ROLE, role.name)]
         documents += [p.document for p in repo.attached(account, Kind.ROLE, role.name)]
-        caller = Caller.assumed_role(account, role.name, session, role.role_id, role.path)
-        return Identity(caller, _compiled(documents))
-
-
-def _compiled(documents: list[str]) -> tuple[PolicyDocument, ...]:
-    return tuple(cached_policy(text, PolicyKind.IDENTITY) for text in documents)
+        return Identity(
+            "assumed-role", account, role.name, role.role_id, role.path, session, tuple(documents)
+        )

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from mrap import errors
+from mrap.db.sqlite import connect
 from mrap.storage.base import Blob
 from mrap.storage.local import schema
 from mrap.storage.local.space import SpaceGuard, full_error, is_disk_full
 from mrap.storage.local.writer import BatchWriter, Placement, sync_filesystem, write_held
-from mrap.store.sqlite import connect
 
 T = TypeVar("T")
 log = logging.getLogger("mrap.storage")

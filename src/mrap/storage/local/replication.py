@@ -1,7 +1,8 @@
 """The replication queue of a region database, and replica writes.
 
-Queue rows are inserted by the write transactions of `versions` (so a write and its
-replication task commit together) and consumed by the workers of `mrap.replication.worker`.
+Queue rows are inserted by the write transactions of `versions` through `outbox` (so a
+write and its replication task commit together) and consumed by the workers of
+`mrap.replication.worker`.
 A replica keeps its source's version id and last-modified time; a key's versions are kept
 ordered by (last-modified, version id) so that every region agrees which one is latest.
 """
@@ -17,6 +18,7 @@ from dataclasses import replace
 from mrap import errors
 from mrap.storage.base import ObjectInfo, PartInfo
 from mrap.storage.local import object_parts, replication_workers, versions
+from mrap.storage.local.outbox import COMPLETED, FAILED, PENDING, REPLICA, enqueue
 from mrap.storage.local.schema import meta_json
 from mrap.storage.replication_records import (
     ExistingVersion,
@@ -25,33 +27,8 @@ from mrap.storage.replication_records import (
     ReplicationTask,
 )
 
-PENDING = "PENDING"
-COMPLETED = "COMPLETED"
-FAILED = "FAILED"
-REPLICA = "REPLICA"
 # A task that gave up keeps its row (for FAILED accounting) with this far-future next_try.
 _GAVE_UP = float("inf")
-
-
-def enqueue(
-    conn: sqlite3.Connection,
-    bucket: str,
-    key: str,
-    version_id: str,
-    replicate: Replicate,
-    kind: str,
-    size: int,
-) -> None:
-    """Queue one task per destination for a version just written in this transaction."""
-    now = time.time()
-    conn.executemany(
-        "INSERT INTO replication_queue(bucket, key, version_id, destination, kind, size,"
-        " enqueued, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (bucket, key.encode(), version_id, destination, kind, size, now, rule)
-            for destination, rule in replicate.targets()
-        ],
-    )
 
 
 # A task is held while its claim lasts and its worker is alive (`?2`: the live workers as

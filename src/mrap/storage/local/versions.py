@@ -28,7 +28,7 @@ from mrap.storage.base import (
     Versioning,
     WriteCondition,
 )
-from mrap.storage.local import object_parts, replication
+from mrap.storage.local import object_parts, outbox
 from mrap.storage.local.schema import OBJECT_COLUMNS, VERSION_COLUMNS, meta_json, row_info
 from mrap.storage.replication_records import Replicate
 
@@ -138,7 +138,7 @@ def put(
         if status == SUSPENDED:
             freed += _drop_null_version(conn, bucket, key)
     replicated = replicate is not None and replicate.destinations and status == ENABLED
-    info.replication_status = replication.PENDING if replicated else ""
+    info.replication_status = outbox.PENDING if replicated else ""
     meta = meta_json(info)
     conn.execute(
         "INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, file, meta,"
@@ -147,7 +147,7 @@ def put(
     )
     if replicated:
         assert replicate is not None
-        replication.enqueue(conn, bucket, info.key, version_id, replicate, "object", info.size)
+        outbox.enqueue(conn, bucket, info.key, version_id, replicate, "object", info.size)
     object_parts.forget(conn, freed)
     return (version_id if status else None), freed
 
@@ -173,7 +173,7 @@ def delete(
         and marker not in (None, NULL_VERSION)
     ):
         assert marker is not None
-        replication.enqueue(conn, bucket, key_text, marker, replicate, "marker", 0)
+        outbox.enqueue(conn, bucket, key_text, marker, replicate, "marker", 0)
     object_parts.forget(conn, freed)
     return result, freed
 
@@ -300,10 +300,10 @@ def set_tags(
     _set_meta_field(conn, bucket, info, "tags", tags or None)
     if replicate and replicate.destinations and info.version_id not in (None, NULL_VERSION):
         assert info.version_id is not None
-        if info.replication_status != replication.REPLICA:
-            info.replication_status = replication.PENDING
-            _set_meta_field(conn, bucket, info, "replication_status", replication.PENDING)
-        replication.enqueue(conn, bucket, key, info.version_id, replicate, "tags", 0)
+        if info.replication_status != outbox.REPLICA:
+            info.replication_status = outbox.PENDING
+            _set_meta_field(conn, bucket, info, "replication_status", outbox.PENDING)
+        outbox.enqueue(conn, bucket, key, info.version_id, replicate, "tags", 0)
     return info
 
 

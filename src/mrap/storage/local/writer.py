@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mrap.db.sqlite import connect
 from mrap.storage.base import Blob
 from mrap.storage.local.space import full_error, is_disk_full
-from mrap.store.sqlite import connect
 
 T = TypeVar("T")
 Q = TypeVar("Q")

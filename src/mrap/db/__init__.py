@@ -1,0 +1,1 @@
+"""Database connections shared by the control store and the region stores."""
