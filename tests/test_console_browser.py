@@ -149,3 +149,56 @@ def test_sign_in_create_an_access_point_and_edit_its_policy(
     assert hosts == {f"127.0.0.1:{port}"}, hosts
     assert not problems, problems  # no script error, no Content-Security-Policy violation
     assert re.search(r"/static/console\.(css|js)$", " ".join(requested))
+
+
+def sign_in(tab: Page, origin: str, access_key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> None:
+    """Sign in through the form."""
+    tab.goto(origin + "/")
+    tab.get_by_label("Access key ID").fill(access_key)
+    tab.get_by_label("Secret access key").fill(secret)
+    tab.get_by_role("button", name="Sign in").click()
+
+
+def test_fail_over_and_the_next_request_goes_to_the_other_region(
+    console: tuple[Gateway, int], page: tuple[Page, list[str], list[str]]
+) -> None:
+    gw, port = console
+    tab, _, problems = page
+    origin = f"http://127.0.0.1:{port}"
+    s3 = gw.client()
+    suffix = secrets.token_hex(3)
+    east, eu, name = f"fo-east-{suffix}", f"fo-eu-{suffix}", f"fo-{suffix}"
+    s3.create_bucket(Bucket=east)
+    s3.create_bucket(Bucket=eu, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    sign_in(tab, origin)
+    tab.get_by_role("link", name="Create Multi-Region Access Point").click()
+    tab.get_by_label("Multi-Region Access Point name").fill(name)
+    tab.get_by_label(east).check()
+    tab.get_by_label(eu).check()
+    tab.get_by_role("button", name="Create Multi-Region Access Point").click()
+    expect(tab.locator("#operation-status")).to_have_text("SUCCEEDED", timeout=TIMEOUT_MS)
+    tab.get_by_role("link", name=f"View {name}").click()
+    alias = tab.locator("dd code").nth(1).inner_text()
+    before = s3.list_objects_v2(Bucket=alias)["ResponseMetadata"]["HTTPHeaders"]
+    assert before["x-mrap-routed-region"] == "us-east-1"  # the gateway's own region is closest
+
+    tab.get_by_role("link", name="Replication and failover").click()
+    expect(tab.locator("#route-us-east-1")).to_have_text("Active")
+    tab.get_by_label("Active: us-east-1").uncheck()
+    tab.get_by_role("button", name="Failover").click()
+    expect(tab.get_by_role("heading", name="Confirm failover")).to_be_visible()
+    expect(tab.locator("#after-us-east-1")).to_have_text("Passive")
+    tab.get_by_role("button", name="Confirm failover").click()
+    expect(tab.get_by_role("status")).to_contain_text("Active: eu-west-1")
+    expect(tab.locator("#route-us-east-1")).to_have_text("Passive")
+    after = s3.list_objects_v2(Bucket=alias)["ResponseMetadata"]["HTTPHeaders"]
+    assert after["x-mrap-routed-region"] == "eu-west-1"
+
+    tab.get_by_role("button", name="Replicate among all buckets").click()
+    expect(tab.get_by_role("status")).to_contain_text("Replication configured among")
+    expect(tab.locator("tr.rule")).to_have_count(2)
+    expect(tab.get_by_role("img", name=re.compile("Replication backlog"))).to_be_visible()
+
+    tab.get_by_role("link", name="Operations").click()
+    expect(tab.get_by_text("CreateMultiRegionAccessPoint")).to_be_visible()
+    assert not problems, problems

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from mrap.config import Settings
-from mrap.console import pages_auth, pages_buckets, pages_mraps
+from mrap.console import pages_auth, pages_buckets, pages_failover, pages_mraps
 from mrap.console.web import STATE, ConsoleState, guard
 
 
@@ -29,6 +29,7 @@ def create_app(gateway_address: str, domain: str, regions: tuple[str, ...]) -> w
     app.router.add_static("/static/", Path(__file__).parent / "static", name="static")
     pages_auth.add_routes(app.router)
     pages_mraps.add_routes(app.router)
+    pages_failover.add_routes(app.router)
     pages_buckets.add_routes(app.router)
     return app
 

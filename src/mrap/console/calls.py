@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import aiohttp
 
 from mrap.console.client import (
+    Answer,
     ApiError,
     Credentials,
     GatewayClient,
@@ -122,14 +123,15 @@ class Calls:
 
     async def get_caller_identity(self) -> Caller:
         """STS GetCallerIdentity: who these credentials belong to."""
-        root = await self._query("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+        root = await self.query("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"})
         return Caller(
             root.findtext(".//Account") or "",
             root.findtext(".//Arn") or "",
             root.findtext(".//UserId") or "",
         )
 
-    async def _query(self, service: str, params: dict[str, str]) -> Element:
+    async def query(self, service: str, params: dict[str, str]) -> Element:
+        """One Query-protocol request (STS, IAM), form-encoded; its parsed answer."""
         body = "&".join(
             f"{k}={v}" for k, v in ((k, _form_quote(v)) for k, v in sorted(params.items()))
         ).encode()
@@ -149,13 +151,15 @@ class Calls:
         port = self.client.address.rpartition(":")[2]
         return f"{self.account}.s3-control.{self.client.domain}:{port}"
 
-    async def _control(
+    async def control(
         self,
         method: str,
         path: str,
         body: Element | None = None,
         region: str = MANAGEMENT_REGION,
     ) -> Element | None:
+        """One S3 Control request (`path` under `/v20180820/`) for the caller's account; its
+        parsed answer, or None for an empty one."""
         data = b"" if body is None else tostring(body, encoding="utf-8", xml_declaration=True)
         headers = [("x-amz-account-id", self.account)]
         if body is not None:
@@ -177,7 +181,7 @@ class Calls:
         token = ""
         while True:
             path = "mrap/instances" + (f"?nextToken={quote_path(token)}" if token else "")
-            root = await self._control("GET", path)
+            root = await self.control("GET", path)
             assert root is not None
             points += [_access_point(e) for e in root.iter("AccessPoint")]
             token = root.findtext("NextToken") or ""
@@ -186,7 +190,7 @@ class Calls:
 
     async def get_multi_region_access_point(self, name: str) -> AccessPoint:
         """S3 Control GetMultiRegionAccessPoint."""
-        root = await self._control("GET", "mrap/instances/" + quote_path(name))
+        root = await self.control("GET", "mrap/instances/" + quote_path(name))
         assert root is not None
         report = root.find("AccessPoint")
         assert report is not None
@@ -222,13 +226,13 @@ class Calls:
         return await self._async("put-policy", doc)
 
     async def _async(self, kind: str, doc: Element) -> str:
-        root = await self._control("POST", "async-requests/mrap/" + kind, doc)
+        root = await self.control("POST", "async-requests/mrap/" + kind, doc)
         assert root is not None
         return root.findtext("RequestTokenARN") or ""
 
     async def describe_multi_region_access_point_operation(self, token_arn: str) -> Operation:
         """S3 Control DescribeMultiRegionAccessPointOperation."""
-        root = await self._control("GET", "async-requests/mrap/" + quote_path(token_arn))
+        root = await self.control("GET", "async-requests/mrap/" + quote_path(token_arn))
         assert root is not None
         op = root.find("AsyncOperation")
         assert op is not None
@@ -247,7 +251,7 @@ class Calls:
 
     async def get_multi_region_access_point_policy(self, name: str) -> tuple[str, str]:
         """S3 Control GetMultiRegionAccessPointPolicy: (established, proposed) texts."""
-        root = await self._control("GET", f"mrap/instances/{quote_path(name)}/policy")
+        root = await self.control("GET", f"mrap/instances/{quote_path(name)}/policy")
         assert root is not None
         return (
             root.findtext("Policy/Established/Policy") or "",
@@ -256,13 +260,13 @@ class Calls:
 
     async def get_multi_region_access_point_policy_status(self, name: str) -> bool:
         """S3 Control GetMultiRegionAccessPointPolicyStatus: whether the policy is public."""
-        root = await self._control("GET", f"mrap/instances/{quote_path(name)}/policystatus")
+        root = await self.control("GET", f"mrap/instances/{quote_path(name)}/policystatus")
         assert root is not None
         return (root.findtext("Established/IsPublic") or "").lower() == "true"
 
     # S3
 
-    async def _s3(
+    async def s3(
         self,
         method: str,
         bucket: str = "",
@@ -272,8 +276,23 @@ class Calls:
         body: bytes = b"",
         region: str = "us-east-1",
     ) -> Element | None:
+        """One S3 request with a small body; its parsed answer, or None for an empty one."""
+        answer = await self.s3_answer(method, bucket, key, query, headers, body, region)
+        return parse_xml(answer.body) if answer.body.strip() else None
+
+    async def s3_answer(
+        self,
+        method: str,
+        bucket: str = "",
+        key: str = "",
+        query: list[tuple[str, str]] | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        region: str = "us-east-1",
+    ) -> Answer:
+        """One S3 request with a small body; its whole answer, headers included."""
         path = "/" + quote_path(bucket) + ("/" + quote_path(key) if key else "") if bucket else "/"
-        answer = await self.client.request(
+        return await self.client.request(
             self.credentials,
             method,
             path,
@@ -282,11 +301,10 @@ class Calls:
             body=body,
             region=region,
         )
-        return parse_xml(answer.body) if answer.body.strip() else None
 
     async def list_buckets(self) -> list[Bucket]:
         """S3 ListBuckets."""
-        root = await self._s3("GET")
+        root = await self.s3("GET")
         assert root is not None
         return [
             Bucket(b.findtext("Name") or "", b.findtext("CreationDate") or "")
@@ -295,7 +313,7 @@ class Calls:
 
     async def get_bucket_location(self, bucket: str) -> str:
         """S3 GetBucketLocation (an empty constraint is us-east-1)."""
-        root = await self._s3("GET", bucket, query=[("location", "")])
+        root = await self.s3("GET", bucket, query=[("location", "")])
         return (root.text if root is not None else "") or "us-east-1"
 
     async def region_of(self, bucket: str) -> str:
@@ -315,15 +333,15 @@ class Calls:
             doc = Element("CreateBucketConfiguration", xmlns=S3_NAMESPACE)
             SubElement(doc, "LocationConstraint").text = region
             body = tostring(doc, encoding="utf-8")
-        await self._s3("PUT", bucket, body=body, region=region)
+        await self.s3("PUT", bucket, body=body, region=region)
 
     async def delete_bucket(self, bucket: str) -> None:
         """S3 DeleteBucket."""
-        await self._s3("DELETE", bucket, region=await self.region_of(bucket))
+        await self.s3("DELETE", bucket, region=await self.region_of(bucket))
 
     async def list_objects(self, bucket: str, prefix: str) -> Listing:
         """S3 ListObjectsV2 of one folder level (delimiter `/`), up to 1000 entries."""
-        root = await self._s3(
+        root = await self.s3(
             "GET",
             bucket,
             query=[("list-type", "2"), ("delimiter", "/"), ("prefix", prefix)],
@@ -372,7 +390,7 @@ class Calls:
 
     async def delete_object(self, bucket: str, key: str) -> None:
         """S3 DeleteObject."""
-        await self._s3("DELETE", bucket, key, region=await self.region_of(bucket))
+        await self.s3("DELETE", bucket, key, region=await self.region_of(bucket))
 
 
 def _request(root: str) -> Element:

@@ -10,10 +10,13 @@ from aiohttp import web
 
 from mrap.console.calls import PUBLIC_ACCESS_BLOCK, AccessPoint, Bucket, Calls, pretty_policy
 from mrap.console.client import ApiError
-from mrap.console.web import calls, page_url, redirect, render
+from mrap.console.operations import describe_all
+from mrap.console.pages_failover import replication_values
+from mrap.console.policy_builder import ACCESS_POINT_ACTIONS, EFFECTS, Statement, add_statement
+from mrap.console.web import calls, page_url, redirect, render, state
 
 _FINISHED = ("SUCCEEDED", "FAILED")
-_TABS = ("properties", "permissions")
+_TABS = ("properties", "permissions", "replication", "operations")
 
 
 async def list_page(request: web.Request) -> web.StreamResponse:
@@ -69,10 +72,17 @@ async def create(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", "")).strip()
     chosen = [str(b) for b in form.getall("bucket", [])]
     block = {setting: setting in form for setting in PUBLIC_ACCESS_BLOCK}
+    api = calls(request)
     try:
-        token = await calls(request).create_multi_region_access_point(name, chosen, block)
+        token = await api.create_multi_region_access_point(name, chosen, block)
     except ApiError as exc:
         return await _create_form(request, exc.status, exc, name, chosen, block)
+    return _started(request, api, name, token)
+
+
+def _started(request: web.Request, api: Calls, name: str, token: str) -> web.Response:
+    """Remember an operation for the Operations tab, and go and wait for it."""
+    state(request).operations.record(api.account, name, token)
     return redirect(page_url("operation", arn=token))
 
 
@@ -84,7 +94,7 @@ async def operation_page(request: web.Request) -> web.StreamResponse:
 
 
 async def detail_page(request: web.Request) -> web.StreamResponse:
-    """An access point's Properties or Permissions tab."""
+    """An access point's Properties, Permissions, Replication and failover, or Operations tab."""
     name = request.match_info["name"]
     tab = request.query.get("tab", "properties")
     if tab not in _TABS:
@@ -100,6 +110,11 @@ async def detail_page(request: web.Request) -> web.StreamResponse:
             "public": await api.get_multi_region_access_point_policy_status(name),
             "settings": PUBLIC_ACCESS_BLOCK,
         }
+    elif tab == "replication":
+        values = await replication_values(request, api, point)
+    elif tab == "operations":
+        tokens = state(request).operations.tokens(api.account, name)
+        values = {"operations": await describe_all(api, tokens)}
     return render(
         request, "mrap_detail.html", point=point, arn=point.arn(api.account), tab=tab, **values
     )
@@ -134,14 +149,18 @@ async def _policy_form(
         established, proposed = await api.get_multi_region_access_point_policy(name)
         current = proposed or established
         text = pretty_policy(current) if current else policy_template(point, api.account)
+    arn = point.arn(api.account)
     return render(
         request,
         "mrap_policy.html",
         status=status,
         point=point,
-        arn=point.arn(api.account),
+        arn=arn,
         text=text,
         error=error,
+        effects=EFFECTS,
+        actions=ACCESS_POINT_ACTIONS,
+        resources=f"{arn}\n{arn}/object/*",
     )
 
 
@@ -155,11 +174,29 @@ async def put_policy(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     form = await request.post()
     text = str(form.get("policy", ""))
+    api = calls(request)
     try:
-        token = await calls(request).put_multi_region_access_point_policy(name, text)
+        token = await api.put_multi_region_access_point_policy(name, text)
     except ApiError as exc:
         return await _policy_form(request, text, exc.status, exc)
-    return redirect(page_url("operation", arn=token))
+    return _started(request, api, name, token)
+
+
+async def add_policy_statement(request: web.Request) -> web.StreamResponse:
+    """Add statement: the editor again, its text with the new statement merged in (unsaved)."""
+    form = await request.post()
+    text = str(form.get("policy", ""))
+    statement = Statement(
+        effect=str(form.get("effect", "")),
+        principal=str(form.get("principal", "")),
+        actions=[str(a) for a in form.getall("action", [])],
+        resources=[r.strip() for r in str(form.get("resources", "")).splitlines() if r.strip()],
+    )
+    try:
+        merged = add_statement(text, statement, ACCESS_POINT_ACTIONS)
+    except ApiError as exc:
+        return await _policy_form(request, text, exc.status, exc)
+    return await _policy_form(request, merged)
 
 
 async def delete_page(request: web.Request) -> web.StreamResponse:
@@ -178,7 +215,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
         error = ApiError("NotConfirmed", f"Type {name} to confirm the deletion.", 400)
         return render(request, "mrap_delete.html", status=400, point=point, error=error)
     token = await api.delete_multi_region_access_point(name)
-    return redirect(page_url("operation", arn=token))
+    return _started(request, api, name, token)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -190,5 +227,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/mraps/{name}", detail_page)
     router.add_get("/mraps/{name}/policy", policy_page)
     router.add_post("/mraps/{name}/policy", put_policy)
+    router.add_post("/mraps/{name}/policy/statement", add_policy_statement)
     router.add_get("/mraps/{name}/delete", delete_page)
     router.add_post("/mraps/{name}/delete", delete)

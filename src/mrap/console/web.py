@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from aiohttp import web
 from mrap.console import filters
 from mrap.console.calls import Calls
 from mrap.console.client import ApiError, GatewayClient
+from mrap.console.operations import OperationLog
+from mrap.console.replication_history import SAMPLE_SECONDS, History, parse_metrics
 from mrap.console.sessions import Session, SessionStore, SignInLimiter
 
 COOKIE = "mrap_console"
@@ -47,6 +52,8 @@ class ConsoleState:
         self.regions = regions
         self.sessions = SessionStore()
         self.limiter = SignInLimiter()
+        self.operations = OperationLog()
+        self.history = History()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"),
             autoescape=True,  # every value is escaped unless a template says otherwise
@@ -54,6 +61,7 @@ class ConsoleState:
         )
         filters.install(self.templates)
         self._http: aiohttp.ClientSession | None = None
+        self._sampler: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> GatewayClient:
@@ -67,11 +75,32 @@ class ConsoleState:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
             auto_decompress=False,
         )
+        self._sampler = asyncio.create_task(self._sample_forever())
 
     async def close(self) -> None:
-        """Stop the HTTP client."""
+        """Stop the sampler and the HTTP client."""
+        if self._sampler is not None:
+            self._sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sampler
         if self._http is not None:
             await self._http.close()
+
+    async def sample(self) -> None:
+        """Read the gateway's unsigned `/metrics` into the replication history."""
+        assert self._http is not None
+        url = f"http://{self.gateway_address}/metrics"
+        async with self._http.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
+            text = await response.text()
+            if response.status == 200:
+                self.history.add(parse_metrics(text, time.time()))
+
+    async def _sample_forever(self) -> None:
+        while True:
+            # A gateway still starting or briefly busy leaves a gap in the chart, nothing more.
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await self.sample()
+            await asyncio.sleep(SAMPLE_SECONDS)
 
 
 STATE = web.AppKey("state", ConsoleState)
