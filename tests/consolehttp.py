@@ -98,19 +98,26 @@ class ConsoleBrowser:
         return self.post(path, [("csrf", token), *pairs])
 
     def upload(self, path: str, csrf: str, prefix: str, filename: str, data: bytes) -> Page:
-        """A multipart upload form: the CSRF token first, then the prefix and the file."""
+        """A multipart upload form with one file."""
+        return self.upload_files(path, csrf, prefix, [(filename, data)])
+
+    def upload_files(
+        self, path: str, csrf: str, prefix: str, files: list[tuple[str, bytes]]
+    ) -> Page:
+        """A multipart upload form: the CSRF token first, then the prefix and the files."""
         boundary = "----mrap" + secrets.token_hex(8)
         parts = []
         for name, value in (("csrf", csrf), ("prefix", prefix)):
             head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
             parts.append(f"{head}{value}\r\n".encode())
-        parts.append(
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode()
-            + data
-            + b"\r\n"
-        )
+        for filename, data in files:
+            parts.append(
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode()
+                + data
+                + b"\r\n"
+            )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         headers = {
             "Content-Type": f"multipart/form-data; boundary={boundary}",

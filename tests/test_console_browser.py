@@ -202,3 +202,39 @@ def test_fail_over_and_the_next_request_goes_to_the_other_region(
     tab.get_by_role("link", name="Operations").click()
     expect(tab.get_by_text("CreateMultiRegionAccessPoint")).to_be_visible()
     assert not problems, problems
+
+
+def test_upload_a_20_mib_file_with_progress_and_download_it_byte_identical(
+    console: tuple[Gateway, int], page: tuple[Page, list[str], list[str]], tmp_path: Path
+) -> None:
+    gw, port = console
+    tab, _, problems = page
+    origin = f"http://127.0.0.1:{port}"
+    bucket = f"browser-up-{secrets.token_hex(3)}"
+    gw.client().create_bucket(Bucket=bucket)
+    source = tmp_path / "twenty.bin"
+    source.write_bytes(secrets.token_bytes(20 << 20))
+    sign_in(tab, origin)
+    tab.get_by_role("link", name="Buckets").click()
+    tab.get_by_role("link", name=bucket, exact=True).click()
+    expect(tab.get_by_text("No objects in this bucket")).to_be_visible()
+    uploads: list[str] = []
+    tab.on(
+        "request",
+        lambda request: (
+            uploads.append(request.resource_type) if request.url.endswith("/upload") else None
+        ),
+    )
+    tab.get_by_label("Files to upload").set_input_files(source)
+    tab.get_by_role("button", name="Upload", exact=True).click()
+    expect(tab.get_by_role("status")).to_contain_text("Uploaded twenty.bin", timeout=TIMEOUT_MS)
+    assert uploads == ["xhr"]  # sent by the script that drives the progress bar
+    expect(tab.get_by_text("20.0 MB")).to_be_visible()
+    stored = gw.client().head_object(Bucket=bucket, Key="twenty.bin")
+    assert stored["ETag"].endswith('-2"')  # over 16 MiB: streamed as a multipart upload
+    with tab.expect_download() as download_info:
+        tab.get_by_role("link", name="Download twenty.bin").click()
+    saved = tmp_path / "downloaded.bin"
+    download_info.value.save_as(saved)
+    assert saved.read_bytes() == source.read_bytes()
+    assert not problems, problems

@@ -186,6 +186,13 @@ def test_operations_tab_lists_what_the_console_started(
     assert "async-request/mrap/put-policy/" in rows[0]
 
 
+def editor_text(html: str) -> str:
+    """The policy editor's text in a page."""
+    found = re.search(r'id="policy"[^>]*>(.*?)</textarea>', html, re.S)
+    assert found is not None
+    return unescape(found[1])
+
+
 def test_add_statement_merges_into_the_editor_without_saving(
     browser: ConsoleBrowser, gw: Gateway
 ) -> None:
@@ -193,7 +200,7 @@ def test_add_statement_merges_into_the_editor_without_saving(
     form = browser.get(f"/mraps/{point.name}/policy")
     assert f"{point.arn}\n{point.arn}/object/*</textarea>" in form.text  # resources prefilled
     assert '<option value="s3:GetObject">' in form.text
-    current = unescape(re.search(r'id="policy"[^>]*>(.*?)</textarea>', form.text, re.S)[1])
+    current = editor_text(form.text)
     fields = [
         ("csrf", form.csrf()),
         ("policy", current),
@@ -205,8 +212,7 @@ def test_add_statement_merges_into_the_editor_without_saving(
     ]
     merged = browser.post(f"/mraps/{point.name}/policy/statement", fields)
     assert merged.status == 200
-    text = unescape(re.search(r'id="policy"[^>]*>(.*?)</textarea>', merged.text, re.S)[1])
-    document = json.loads(text)
+    document = json.loads(editor_text(merged.text))
     assert document["Statement"][-1] == {
         "Effect": "Deny",
         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},

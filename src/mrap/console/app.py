@@ -7,7 +7,14 @@ from pathlib import Path
 from aiohttp import web
 
 from mrap.config import Settings
-from mrap.console import pages_auth, pages_buckets, pages_failover, pages_mraps
+from mrap.console import (
+    pages_auth,
+    pages_bucket_access,
+    pages_buckets,
+    pages_failover,
+    pages_mraps,
+    pages_objects,
+)
 from mrap.console.web import STATE, ConsoleState, guard
 
 
@@ -31,6 +38,8 @@ def create_app(gateway_address: str, domain: str, regions: tuple[str, ...]) -> w
     pages_mraps.add_routes(app.router)
     pages_failover.add_routes(app.router)
     pages_buckets.add_routes(app.router)
+    pages_objects.add_routes(app.router)
+    pages_bucket_access.add_routes(app.router)
     return app
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import IO
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -19,7 +18,6 @@ from mrap.console.client import (
     ApiError,
     Credentials,
     GatewayClient,
-    error_from,
     parse_xml,
     quote_path,
 )
@@ -361,36 +359,22 @@ class Calls:
         ]
         return listing
 
-    async def put_object(
-        self, bucket: str, key: str, file: IO[bytes], size: int, sha256: str, content_type: str
-    ) -> None:
-        """S3 PutObject, streaming the body from a file."""
-        response = await self.client.open(
-            self.credentials,
-            "PUT",
-            "/" + quote_path(bucket) + "/" + quote_path(key),
-            headers=[("content-length", str(size)), ("content-type", content_type)],
-            body=file,
-            body_sha256=sha256,
-            region=await self.region_of(bucket),
-        )
-        async with response:
-            data = await response.read()
-            if response.status >= 300:
-                raise error_from(response.status, data)
-
-    async def get_object(self, bucket: str, key: str) -> aiohttp.ClientResponse:
-        """S3 GetObject, unread: the caller streams the body on."""
+    async def get_object(
+        self, bucket: str, key: str, version_id: str = ""
+    ) -> aiohttp.ClientResponse:
+        """S3 GetObject (of one version if given), unread: the caller streams the body on."""
         return await self.client.open(
             self.credentials,
             "GET",
             "/" + quote_path(bucket) + "/" + quote_path(key),
+            query=[("versionId", version_id)] if version_id else [],
             region=await self.region_of(bucket),
         )
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        """S3 DeleteObject."""
-        await self.s3("DELETE", bucket, key, region=await self.region_of(bucket))
+    async def delete_object(self, bucket: str, key: str, version_id: str = "") -> None:
+        """S3 DeleteObject: a delete marker where versioning is on, or one version for good."""
+        query = [("versionId", version_id)] if version_id else []
+        await self.s3("DELETE", bucket, key, query=query, region=await self.region_of(bucket))
 
 
 def _request(root: str) -> Element:

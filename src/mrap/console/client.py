@@ -8,10 +8,9 @@ an `ApiError` carrying AWS's code and message, for the page to show.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
 from urllib.parse import quote, urlencode
 from xml.etree.ElementTree import Element
 
@@ -21,7 +20,6 @@ from awscrt import auth, http
 from yarl import URL
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -167,17 +165,14 @@ class GatewayClient:
         *,
         query: Iterable[tuple[str, str]] = (),
         headers: Iterable[tuple[str, str]] = (),
-        body: bytes | IO[bytes] = b"",
+        body: bytes = b"",
         body_sha256: str = EMPTY_SHA256,
         host: str = "",
         region: str = "us-east-1",
         service: str = "s3",
         asymmetric: bool = False,
     ) -> aiohttp.ClientResponse:
-        """Send one signed request and return the response unread (for streaming bodies).
-
-        A file body is streamed; its hash must be given.
-        """
+        """Send one signed request and return the response unread (for streaming bodies)."""
         pairs = sorted(query)
         query_string = urlencode(pairs, quote_via=quote, safe="-_.~")
         target = path + ("?" + query_string if query_string else "")
@@ -185,18 +180,11 @@ class GatewayClient:
         signed = self._sign(
             credentials, method, target, all_headers, body_sha256, region, service, asymmetric
         )
-        payload: bytes | AsyncIterator[bytes] = body if isinstance(body, bytes) else _stream(body)
         return await self._http.request(
             method,
             URL(f"http://{self.address}{target}", encoded=True),
             headers=signed,
-            data=payload,
+            data=body,
             allow_redirects=False,
-            skip_auto_headers=("Content-Type",) if isinstance(body, bytes) else (),
+            skip_auto_headers=("Content-Type",),
         )
-
-
-async def _stream(file: IO[bytes]) -> AsyncIterator[bytes]:
-    """A file's bytes in chunks, for an upload body that is not held in memory."""
-    while chunk := file.read(_CHUNK):
-        yield chunk

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from mrap.console.calls import PUBLIC_ACCESS_BLOCK, AccessPoint, Bucket, Calls, pretty_policy
+from mrap.console.calls_access import get_account_public_access_block
 from mrap.console.client import ApiError
 from mrap.console.operations import describe_all
 from mrap.console.pages_failover import replication_values
@@ -110,6 +111,10 @@ async def detail_page(request: web.Request) -> web.StreamResponse:
             "public": await api.get_multi_region_access_point_policy_status(name),
             "settings": PUBLIC_ACCESS_BLOCK,
         }
+        try:
+            values["account_block"] = await get_account_public_access_block(api)
+        except ApiError as exc:
+            values["account_block"] = exc
     elif tab == "replication":
         values = await replication_values(request, api, point)
     elif tab == "operations":
