@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from mrap import errors
-from mrap.db.sqlite import connect
+from mrap.db.sqlite import connect, write_transaction
 from mrap.store.control_records import (
     DEFAULT_OBJECT_OWNERSHIP,
     DEFAULT_PUBLIC_ACCESS_BLOCK,
@@ -125,30 +125,24 @@ class ControlStore:
         Raises AccountExists when the id is taken and ValueError when the access key id is;
         either way nothing is stored. Safe against other processes sharing the database.
         """
-        with self._write_lock:
-            # IMMEDIATE takes the database's write lock at once: the existence check and the
-            # inserts cannot interleave with another process creating the same account.
-            self._conn.execute("BEGIN IMMEDIATE")
+        # The existence check and the inserts cannot interleave with another process
+        # creating the same account.
+        with write_transaction(self._conn, self._write_lock) as conn:
+            if self.get_account(account_id) is not None:
+                raise AccountExists(f"account {account_id} already exists")
+            now = time.time()
+            conn.execute(
+                "INSERT INTO accounts(id, canonical_id, created) VALUES (?, ?, ?)",
+                (account_id, secrets.token_hex(32), now),
+            )
             try:
-                if self.get_account(account_id) is not None:
-                    raise AccountExists(f"account {account_id} already exists")
-                now = time.time()
-                self._conn.execute(
-                    "INSERT INTO accounts(id, canonical_id, created) VALUES (?, ?, ?)",
-                    (account_id, secrets.token_hex(32), now),
+                conn.execute(
+                    "INSERT INTO access_keys(access_key_id, secret, account_id,"
+                    " principal_arn, created) VALUES (?, ?, ?, ?, ?)",
+                    (access_key_id, secret, account_id, root_arn, now),
                 )
-                try:
-                    self._conn.execute(
-                        "INSERT INTO access_keys(access_key_id, secret, account_id,"
-                        " principal_arn, created) VALUES (?, ?, ?, ?, ?)",
-                        (access_key_id, secret, account_id, root_arn, now),
-                    )
-                except sqlite3.IntegrityError as exc:
-                    raise ValueError(f"access key {access_key_id} already exists") from exc
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(f"access key {access_key_id} already exists") from exc
         return AccessKey(access_key_id, secret, account_id, root_arn, True)
 
     def list_accounts(self) -> list[Account]:
@@ -198,29 +192,23 @@ class ControlStore:
         """
         if key.session_token_sha256 is None or key.expires is None:
             raise ValueError("a session key needs a token hash and an expiry")
-        with self._write_lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute("DELETE FROM session_keys WHERE expires < ?", (purge_before,))
-                self._conn.execute(
-                    "INSERT INTO session_keys(access_key_id, secret, account_id, principal_arn,"
-                    " token_sha256, expires, source_identity, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        key.access_key_id,
-                        key.secret,
-                        key.account_id,
-                        key.principal_arn,
-                        key.session_token_sha256,
-                        key.expires,
-                        key.source_identity,
-                        time.time(),
-                    ),
-                )
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with write_transaction(self._conn, self._write_lock) as conn:
+            conn.execute("DELETE FROM session_keys WHERE expires < ?", (purge_before,))
+            conn.execute(
+                "INSERT INTO session_keys(access_key_id, secret, account_id, principal_arn,"
+                " token_sha256, expires, source_identity, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key.access_key_id,
+                    key.secret,
+                    key.account_id,
+                    key.principal_arn,
+                    key.session_token_sha256,
+                    key.expires,
+                    key.source_identity,
+                    time.time(),
+                ),
+            )
 
     def keys_of(self, principal_arn: str) -> list[AccessKey]:
         """Every access key of a principal, oldest first."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mrap import errors
+from mrap.db.sqlite import write_transaction
 from mrap.store.iam_queries import (
     GROUP_COLUMNS,
     POLICY_COLUMNS,
@@ -50,17 +51,9 @@ class IamRepository(IamQueries):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            # IMMEDIATE takes the write lock now: checks and changes cannot interleave with
-            # another process's.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-            self.version += 1
+        with write_transaction(self._conn, self._lock) as conn:
+            yield conn
+        self.version += 1
 
     # writes: identities
 

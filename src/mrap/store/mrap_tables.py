@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
+from mrap.db.sqlite import write_transaction
 from mrap.store.mrap_records import MAX_PER_ACCOUNT, AccessPoint, MrapRegion
 
 _SCHEMA = """
@@ -82,16 +82,8 @@ class AccessPointTables:
         with self._write_lock:
             self._conn.executescript(_SCHEMA)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn, self._write_lock)
 
     # reading
 

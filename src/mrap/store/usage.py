@@ -19,6 +19,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mrap.db.sqlite import write_transaction
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requester_usage (
     account_id TEXT NOT NULL,
@@ -64,21 +66,15 @@ class UsageStore:
         if not counts:
             return
         rows = [(a, b, r, i, o) for (a, b), (r, i, o) in counts.items()]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "INSERT INTO requester_usage(account_id, bucket, requests, bytes_in,"
-                    " bytes_out) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, bucket) DO UPDATE"
-                    " SET requests = requests + excluded.requests,"
-                    " bytes_in = bytes_in + excluded.bytes_in,"
-                    " bytes_out = bytes_out + excluded.bytes_out",
-                    rows,
-                )
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with write_transaction(self._conn, self._lock) as conn:
+            conn.executemany(
+                "INSERT INTO requester_usage(account_id, bucket, requests, bytes_in,"
+                " bytes_out) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, bucket) DO UPDATE"
+                " SET requests = requests + excluded.requests,"
+                " bytes_in = bytes_in + excluded.bytes_in,"
+                " bytes_out = bytes_out + excluded.bytes_out",
+                rows,
+            )
 
     def totals(self, account_id: str | None = None) -> list[Usage]:
         """Every account's usage (or one account's), by account and bucket."""

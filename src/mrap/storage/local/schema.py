@@ -18,6 +18,7 @@ import json
 import sqlite3
 from typing import Any
 
+from mrap.db.sqlite import write_transaction
 from mrap.storage.base import LOCK_FIELDS, NULL_VERSION, ObjectInfo
 from mrap.storage.local import object_parts, replication_workers
 
@@ -154,17 +155,12 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(object_parts.SCHEMA)
     conn.executescript(replication_workers.SCHEMA)
     # Several gateway workers may start at once: look and add in one write transaction.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         for table, columns in _ADDED_COLUMNS.items():
             present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
             for column in columns:
                 if column.split()[0] not in present:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def meta_json(info: ObjectInfo) -> str:

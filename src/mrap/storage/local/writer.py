@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mrap.db.sqlite import connect
+from mrap.db.sqlite import connect, write_transaction
 from mrap.storage.base import Blob
 from mrap.storage.local.space import full_error, is_disk_full
 
@@ -169,21 +169,18 @@ class BatchWriter:
         results: list[tuple[_Job, Any]] = []
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                if job.error is not None:
-                    continue
-                conn.execute("SAVEPOINT job")
-                try:
-                    results.append((job, job.fn(conn)))
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO job")
-                    job.error = exc
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
+            with write_transaction(conn):
+                for job in batch:
+                    if job.error is not None:
+                        continue
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        results.append((job, job.fn(conn)))
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO job")
+                        job.error = exc
+                    conn.execute("RELEASE job")
         except Exception as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             for job in batch:
                 _settle(job.future, error=exc)
             return
