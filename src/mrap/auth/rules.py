@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -93,6 +93,55 @@ def check_skew(when: datetime, now: datetime) -> None:
             ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             MaxAllowedSkewMilliseconds=str(MAX_SKEW_SECONDS * 1000),
         )
+
+
+@dataclass(frozen=True)
+class PresignedWindow:
+    """When a presigned URL (SigV4 or SigV4A) was signed, and for how many seconds it holds."""
+
+    signed_at: datetime
+    expires: int
+
+    def check_started(self, now: datetime) -> None:
+        """AccessDenied for a URL signed more than the allowed skew in the future."""
+        if (now - self.signed_at).total_seconds() < -MAX_SKEW_SECONDS:
+            raise errors.AccessDenied("Request is not valid yet")
+
+    def check_unexpired(self, now: datetime) -> None:
+        """AccessDenied once the URL's lifetime is over (checked after its signature)."""
+        if (now - self.signed_at).total_seconds() > self.expires:
+            end = datetime.fromtimestamp(self.signed_at.timestamp() + self.expires, UTC)
+            raise errors.AccessDenied(
+                "Request has expired",
+                **{"X-Amz-Expires": str(self.expires)},
+                Expires=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+
+
+def presigned_window(params: Mapping[str, str], scope_date: str) -> PresignedWindow:
+    """X-Amz-Date and X-Amz-Expires of a presigned URL, checked as S3 checks them: the date
+    in ISO 8601 basic form and the credential scope's own, the lifetime a week at most."""
+    amz_date = params["X-Amz-Date"]
+    try:
+        signed_at = parse_amz_date(amz_date)
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+        ) from None
+    if scope_date != amz_date[:8]:
+        raise errors.AuthorizationQueryParametersError(CREDENTIAL_DATE_MISMATCH)
+    try:
+        expires = int(params["X-Amz-Expires"])
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
+    if expires < 0:
+        raise errors.AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
+    if expires > MAX_EXPIRES_SECONDS:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+        )
+    return PresignedWindow(signed_at, expires)
 
 
 def security_token(req: SignedRequest) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from mrap import errors
@@ -25,10 +25,7 @@ from mrap.auth.chunked import Seed
 from mrap.auth.keys import SigningKey
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.auth.rules import (
-    CREDENTIAL_DATE_MISMATCH,
     HEX64,
-    MAX_EXPIRES_SECONDS,
-    MAX_SKEW_SECONDS,
     Authentication,
     KeyLookup,
     authorization_fields,
@@ -36,8 +33,8 @@ from mrap.auth.rules import (
     check_unsigned_amz_headers,
     content_sha256,
     lookup_key,
-    parse_amz_date,
     parse_credential,
+    presigned_window,
     request_time,
 )
 from mrap.auth.scope import Scope
@@ -153,28 +150,9 @@ def _authenticate_query(
     access_key_id, scope_parts = parse_credential(
         params["X-Amz-Credential"], errors.AuthorizationQueryParametersError
     )
-    try:
-        when = parse_amz_date(params["X-Amz-Date"])
-    except ValueError:
-        raise errors.AuthorizationQueryParametersError(
-            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
-        ) from None
-    if scope_parts[0] != params["X-Amz-Date"][:8]:
-        raise errors.AuthorizationQueryParametersError(CREDENTIAL_DATE_MISMATCH)
-    try:
-        expires = int(params["X-Amz-Expires"])
-    except ValueError:
-        raise errors.AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
-    if expires < 0:
-        raise errors.AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
-    if expires > MAX_EXPIRES_SECONDS:
-        raise errors.AuthorizationQueryParametersError(
-            "X-Amz-Expires must be less than a week (in seconds) that is 604800"
-        )
+    window = presigned_window(params, scope_parts[0])
     key = lookup_key(keys, access_key_id, req, now)
-    elapsed = (now - when).total_seconds()
-    if elapsed < -MAX_SKEW_SECONDS:
-        raise errors.AccessDenied("Request is not valid yet")
+    window.check_started(now)
     signed = params["X-Amz-SignedHeaders"].split(";")
     check_unsigned_amz_headers(req.headers, signed)
     payload = _payload(req, required=False)
@@ -189,15 +167,7 @@ def _authenticate_query(
         payload,
         params["X-Amz-Signature"],
     )
-    if elapsed > expires:
-        raise errors.AccessDenied(
-            "Request has expired",
-            **{"X-Amz-Expires": str(expires)},
-            Expires=datetime.fromtimestamp(when.timestamp() + expires, UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            ),
-            ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+    window.check_unexpired(now)
     return Authentication(
         Principal(key.account_id, key.principal_arn, key.access_key_id),
         payload if HEX64.fullmatch(payload) else None,
