@@ -144,6 +144,7 @@ def test_sign_in_create_an_access_point_and_edit_its_policy(
     expect(tab.locator("#operation-status")).to_have_text("SUCCEEDED", timeout=TIMEOUT_MS)
     tab.goto(f"{origin}/mraps/{name}?tab=permissions")
     expect(tab.locator("#policy")).to_contain_text(f"{arn}/object/*")
+    screenshot(tab, "permissions")
 
     hosts = {urlsplit(url).netloc for url in requested if not url.startswith(("data:", "about:"))}
     assert hosts == {f"127.0.0.1:{port}"}, hosts
@@ -198,6 +199,10 @@ def test_fail_over_and_the_next_request_goes_to_the_other_region(
     expect(tab.get_by_role("status")).to_contain_text("Replication configured among")
     expect(tab.locator("tr.rule")).to_have_count(2)
     expect(tab.get_by_role("img", name=re.compile("Replication backlog"))).to_be_visible()
+    screenshot(tab, "replication-and-failover")
+    tab.get_by_label("Main").get_by_role("link", name="Multi-Region Access Points").click()
+    screenshot(tab, "multi-region-access-points")
+    tab.get_by_role("link", name=name, exact=True).click()
 
     tab.get_by_role("link", name="Operations").click()
     expect(tab.get_by_text("CreateMultiRegionAccessPoint")).to_be_visible()
@@ -230,6 +235,7 @@ def test_upload_a_20_mib_file_with_progress_and_download_it_byte_identical(
     expect(tab.get_by_role("status")).to_contain_text("Uploaded twenty.bin", timeout=TIMEOUT_MS)
     assert uploads == ["xhr"]  # sent by the script that drives the progress bar
     expect(tab.get_by_text("20.0 MB")).to_be_visible()
+    screenshot(tab, "objects")
     stored = gw.client().head_object(Bucket=bucket, Key="twenty.bin")
     assert stored["ETag"].endswith('-2"')  # over 16 MiB: streamed as a multipart upload
     with tab.expect_download() as download_info:
@@ -238,3 +244,40 @@ def test_upload_a_20_mib_file_with_progress_and_download_it_byte_identical(
     download_info.value.save_as(saved)
     assert saved.read_bytes() == source.read_bytes()
     assert not problems, problems
+
+
+def test_a_new_iam_user_signs_in_and_sees_access_denied_also_on_a_phone(
+    console: tuple[Gateway, int], page: tuple[Page, list[str], list[str]]
+) -> None:
+    _, port = console
+    tab, _, problems = page
+    origin = f"http://127.0.0.1:{port}"
+    user = f"AppDataReader-{secrets.token_hex(2)}"
+    sign_in(tab, origin)
+    tab.get_by_role("link", name="IAM").click()
+    tab.get_by_label("User name").fill(user)
+    tab.get_by_role("button", name="Create user").click()
+    expect(tab.get_by_role("heading", name=user)).to_be_visible()
+    tab.get_by_role("button", name="Create access key").click()
+    key_id = tab.locator("#new-key-id").inner_text()
+    secret = tab.locator("#new-key-secret").inner_text()
+    screenshot(tab, "iam-user")
+    tab.get_by_role("button", name="Sign out").click()
+
+    tab.set_viewport_size({"width": 375, "height": 740})
+    sign_in(tab, origin, key_id, secret)
+    expect(tab.get_by_role("heading", name="The request failed")).to_be_visible()
+    expect(tab.get_by_role("alert")).to_contain_text("AccessDenied")
+    expect(tab.get_by_role("alert")).to_contain_text(f"user/{user} is not authorized")
+    # Readable on a phone: nothing is wider than the screen.
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(tab, "access-denied-phone")
+    assert not problems, problems
+
+
+def screenshot(tab: Page, name: str) -> None:
+    """With MRAP_SCREENSHOTS=1, save the page as docs/console-NAME.png for the README."""
+    if os.environ.get("MRAP_SCREENSHOTS") == "1":
+        docs = Path(__file__).resolve().parent.parent / "docs"
+        docs.mkdir(exist_ok=True)
+        tab.screenshot(path=str(docs / f"console-{name}.png"), full_page=True)

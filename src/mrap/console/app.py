@@ -12,6 +12,7 @@ from mrap.console import (
     pages_bucket_access,
     pages_buckets,
     pages_failover,
+    pages_iam,
     pages_mraps,
     pages_objects,
 )
@@ -40,6 +41,7 @@ def create_app(gateway_address: str, domain: str, regions: tuple[str, ...]) -> w
     pages_buckets.add_routes(app.router)
     pages_objects.add_routes(app.router)
     pages_bucket_access.add_routes(app.router)
+    pages_iam.add_routes(app.router)
     return app
 
 

@@ -128,7 +128,7 @@ class Calls:
             root.findtext(".//UserId") or "",
         )
 
-    async def query(self, service: str, params: dict[str, str]) -> Element:
+    async def query(self, service: str, params: dict[str, str], host: str = "") -> Element:
         """One Query-protocol request (STS, IAM), form-encoded; its parsed answer."""
         body = "&".join(
             f"{k}={v}" for k, v in ((k, _form_quote(v)) for k, v in sorted(params.items()))
@@ -139,6 +139,7 @@ class Calls:
             "/",
             headers=[("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
             body=body,
+            host=host,
             service=service,
         )
         return parse_xml(answer.body)
