@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, Union
 from xml.etree.ElementTree import Element
 
@@ -123,13 +124,69 @@ class OpResponse:
 Handler = Callable[["Services", OpRequest], Awaitable[OpResponse]]
 
 
+class Rule(Enum):
+    """Who decides whether the caller may perform an operation."""
+
+    IDENTITY = "identity"  # the caller's identity policies (its own account's root: always)
+    IAM = "iam"  # the same, answered with IAM's AccessDenied messages
+    TRUST = "trust"  # a role's trust policy with the caller's identity policies (AssumeRole)
+    NONE = "none"  # no permission is needed (AWS documents none): `Access.note` says why
+
+
+@dataclass(frozen=True)
+class Access:
+    """An operation's declaration: what the caller must be allowed before its handler runs.
+
+    Each of `actions` is checked on the resource the request names (its `Endpoint`), then
+    each `also` pair (action, resource). `note` names what the rule leaves to the handler:
+    the narrow second decisions it asks for (per key, per bucket), or why nothing is checked.
+    """
+
+    rule: Rule
+    actions: tuple[str, ...] = ()
+    also: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a request acts on, as authorization sees it: an ARN and the account owning it."""
+
+    arn: str
+    account: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A request parsed for its operation (its parameters checked): the resource it must be
+    allowed on (None: nothing to check, as the declaration says) and the call serving it.
+
+    `decide` is the decision of a rule that needs what parsing found (the trust rule: the
+    role and its trust policy), bound to it.
+    """
+
+    resource: Resource | None
+    invoke: Callable[[], Awaitable[OpResponse]]
+    decide: Callable[[], None] | None = None
+
+
+# Parses a request for one operation: checks its parameters (their errors come first) and
+# binds them, typed, to the resource and the handler.
+Parser = Callable[["Services", OpRequest], Endpoint]
+
+
 @dataclass(frozen=True)
 class Route:
-    """An operation of S3 Control, IAM or STS: its AWS name, handler and IAM action."""
+    """An operation of S3 Control, IAM or STS: its AWS name, declaration and parser."""
 
     name: str
-    handler: Handler
-    action: str
+    access: Access
+    parse: Parser
+
+    @property
+    def action(self) -> str:
+        """The operation's own IAM action (the first it declares)."""
+        return self.access.actions[0] if self.access.actions else ""
 
 
 def query_response(

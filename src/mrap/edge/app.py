@@ -22,20 +22,17 @@ from aiohttp.http_exceptions import LineTooLong
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from mrap import errors
-from mrap.api.control import table as control_table
-from mrap.api.s3 import table
 from mrap.auth import scope as signing_scope
 from mrap.auth import sigv4
 from mrap.auth.canonical import SignedRequest
 from mrap.auth.principal import ANONYMOUS, Principal
 from mrap.auth.rules import Authentication
-from mrap.auth.sigv4a import region_set_allows
 from mrap.authz.identity import identity_of
-from mrap.edge import addressing, query, xml
+from mrap.edge import addressing, pipeline, query, xml
 from mrap.edge.body import RequestBody
 from mrap.edge.metrics import count_slow_client
 from mrap.iam import Caller, PolicyDocument
-from mrap.operation import FileBody, Handler, OpRequest, OpResponse, XmlDoc, XmlValue
+from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.routing import dataplane
 from mrap.services import Services
 
@@ -120,21 +117,6 @@ def _signing_service(headers: CIMultiDictProxy[str], raw_query: str) -> str:
         return ""
     parts = credential.split("/")
     return parts[3] if len(parts) == 5 else ""
-
-
-def _check_region_set(
-    auth: Authentication, region: str, query_pairs: list[tuple[str, str]]
-) -> None:
-    """A SigV4A signature must have been made for a region set holding the serving region."""
-    if auth.region_set is None or region_set_allows(auth.region_set, region):
-        return
-    message = (
-        f"The region set '{','.join(auth.region_set)}' of the signature does not include "
-        f"the region '{region}' that serves this request."
-    )
-    if any(name == "X-Amz-Algorithm" for name, _ in query_pairs):
-        raise errors.AuthorizationQueryParametersError(message)
-    raise errors.AuthorizationHeaderMalformed(message, Region=region)
 
 
 _SERVICE_NAMES = {
@@ -295,6 +277,8 @@ class Gateway:
         raw_path: str,
         raw_query: str,
     ) -> web.StreamResponse:
+        """The pipeline: authenticate → resolve and route → parse → authorize → invoke →
+        render (`mrap.edge.pipeline` holds the steps after authentication)."""
         if _header_section_size(request) > MAX_HEADER_SECTION:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
         if api is addressing.Api.CONSOLE:
@@ -303,6 +287,28 @@ class Gateway:
         # IAM and STS clients sign the hash of their form body without sending it in a
         # header: the (small) body is read first, so that the signature can be checked.
         form = await _read_form(request, self.body_timeout) if api in query.NAMESPACES else b""
+        auth = self._authenticate(request, api, raw_path, query_pairs, form)
+        identity = self._identity(auth.principal)
+        dispatch = self._resolve(request, target, api, auth, raw_path, query_pairs, form)
+        op_request = self._op_request(request, request_id, target, auth, identity, dispatch)
+        request[_OP_REQUEST] = op_request
+        result = await pipeline.invoke(self.services, dispatch, op_request)
+        if op_request.charged_to:
+            result.headers["x-amz-request-charged"] = "requester"
+        if dispatch.access_point is not None:
+            # Which region served the request, for debugging (the access log has it too).
+            result.headers[ROUTED_REGION_HEADER] = dispatch.access_point.region
+        return await self._render(request, request_id, result)
+
+    def _authenticate(
+        self,
+        request: web.BaseRequest,
+        api: addressing.Api,
+        raw_path: str,
+        query_pairs: list[tuple[str, str]],
+        form: bytes,
+    ) -> Authentication:
+        """Who signed the request (SigV4, SigV4A, presigned, anonymous), for the API's service."""
         form_sha256 = hashlib.sha256(form).hexdigest() if api in query.NAMESPACES else None
         signed = SignedRequest(request.method, raw_path, query_pairs, request.headers, form_sha256)
         try:
@@ -310,98 +316,61 @@ class Gateway:
         except errors.S3Error as exc:
             raise query.translate(exc) if api in query.NAMESPACES else exc from None
         _check_service(auth, api)
-        caller, policies = self._identity(auth.principal)
+        return auth
+
+    def _resolve(
+        self,
+        request: web.BaseRequest,
+        target: addressing.Target,
+        api: addressing.Api,
+        auth: Authentication,
+        raw_path: str,
+        query_pairs: list[tuple[str, str]],
+        form: bytes,
+    ) -> pipeline.Dispatch:
+        """The operation the request is for (an S3 one routed to its regional bucket)."""
+        if api is addressing.Api.S3 or api is addressing.Api.MRAP:
+            return pipeline.resolve_s3(
+                self.services, self._router, target, request.method, request.headers, auth,
+                query_pairs,
+            )  # fmt: skip
+        if api is addressing.Api.S3_CONTROL:
+            return pipeline.resolve_control(request.method, raw_path, request.headers, query_pairs)
+        return pipeline.resolve_query(api, auth, query_pairs, form)
+
+    def _op_request(
+        self,
+        request: web.BaseRequest,
+        request_id: str,
+        target: addressing.Target,
+        auth: Authentication,
+        identity: tuple[Caller, tuple[PolicyDocument, ...]],
+        dispatch: pipeline.Dispatch,
+    ) -> OpRequest:
+        """The request as operations see it, with the caller's identity (looked up once)."""
+        caller, policies = identity
         tls = request.transport.get_extra_info("ssl_object") if request.transport else None
         body = RequestBody(request, auth, self.body_timeout)
-        params: dict[str, str] = {}
-        handler: Handler
-        bucket, access_point = target.bucket, None
-        if api is addressing.Api.S3 or api is addressing.Api.MRAP:
-            operation = table.resolve(
-                request.method,
-                "object" if target.key else "bucket" if target.alias else target.level,
-                (k for k, _ in query_pairs),
-                request.headers,
-            )
-            # The alias as a bucket name (`.mrap` names no bucket) is the access point, for
-            # the operations it refuses as much as for those it serves; a `.mrap` name that
-            # is no access point's is an invalid bucket name for the rest (CreateBucket).
-            alias = target.alias
-            if dataplane.is_alias(bucket) and (
-                operation.name in dataplane.OPERATIONS or self._router.serves(bucket)
-            ):
-                alias = bucket
-            if alias:
-                dataplane.check_operation(operation.name)
-            if operation.handler is None:
-                raise table.not_implemented(operation)
-            handler, action = operation.handler, operation.action
-            if alias:
-                access_point, routed = self._router.route(alias)
-                bucket = routed.bucket
-                _check_region_set(auth, routed.region, query_pairs)
-            elif bucket and operation.name != "CreateBucket":
-                self._check_bucket_region(auth, bucket, operation.name, query_pairs)
-        elif api is addressing.Api.S3_CONTROL:
-            route, params = control_table.resolve(request.method, raw_path, request.headers)
-            handler, action = route.handler, route.action
-        else:
-            if auth.principal.anonymous:
-                raise errors.MissingAuthenticationToken()
-            params = query.params(query_pairs, form)
-            route = query.route(api, params)
-            handler, action = route.handler, route.action
-        op_request = OpRequest(
+        return OpRequest(
             method=request.method,
-            bucket=bucket,
+            bucket=dispatch.bucket,
             key=target.key,
-            query=MultiDictProxy(MultiDict(query_pairs)),
+            query=MultiDictProxy(MultiDict(dispatch.query_pairs)),
             headers=request.headers,
             body=body,
             principal=auth.principal,
             request_id=request_id,
             content_length=body.length,  # decoded, for aws-chunked bodies
-            action=action,
+            action=dispatch.action,
             source_ip=request.remote or "",
             secure=tls is not None,
-            params=params,
+            params=dispatch.params,
             caller=caller,
             policies=policies,
             tls_version=_TLS_VERSIONS.get(tls.version() or "", "") if tls is not None else "",
-            access_point=access_point,
+            access_point=dispatch.access_point,
             account_public_access_block=self.services.mraps.account_public_access_block,
         )
-        request[_OP_REQUEST] = op_request
-        result = await handler(self.services, op_request)
-        if op_request.charged_to:
-            result.headers["x-amz-request-charged"] = "requester"
-        if access_point is not None:
-            # Which region served the request, for debugging (the access log has it too).
-            result.headers[ROUTED_REGION_HEADER] = access_point.region
-        return await self._render(request, request_id, result)
-
-    def _check_bucket_region(
-        self,
-        auth: Authentication,
-        bucket: str,
-        operation: str,
-        query_pairs: list[tuple[str, str]],
-    ) -> None:
-        """A signature must be made for the bucket's region (SigV4 scope, SigV4A region set).
-
-        A bucket that does not exist has no region to sign for: its handler answers
-        NoSuchBucket whatever the signing region (see `auth.scope`). AWS's global endpoint
-        answers GetBucketLocation for a bucket in any region: that is how clients find it.
-        """
-        if auth.scope is None:
-            return
-        if operation == "GetBucketLocation" and auth.scope.region in signing_scope.GLOBAL_REGIONS:
-            return
-        record = self.services.control.get_bucket(bucket)
-        if record is None:
-            return
-        signing_scope.check_region(auth.scope, record.region)
-        _check_region_set(auth, record.region, query_pairs)
 
     def _identity(self, principal: Principal) -> tuple[Caller, tuple[PolicyDocument, ...]]:
         """The policy engine's view of the signer, and its identity policies."""

@@ -1,12 +1,12 @@
-"""What every S3 Control MRAP operation checks first: signing region, account, permissions."""
+"""What every S3 Control operation checks first: signing region, account; its declaration."""
 
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from mrap import errors
-from mrap.authz.access import authorize_identity
-from mrap.operation import OpRequest
+from mrap.operation import Access, Endpoint, Handler, OpRequest, Resource, Route, Rule
 from mrap.services import Services
 from mrap.store.mrap_records import AccessPoint
 
@@ -51,20 +51,39 @@ def account(req: OpRequest) -> str:
     return account_id
 
 
-def begin(services: Services, req: OpRequest, resource: str, *, routes: bool = False) -> str:
-    """Check region, account and the operation's IAM action (plus s3:ListAllMyBuckets for the
-    management operations); return the account id."""
-    check_region(services, req, routes=routes)
-    account_id = account(req)
-    authorize_identity(req, req.action, resource, account_id)
-    if not routes:
-        authorize_identity(req, "s3:ListAllMyBuckets", "*", account_id)
-    return account_id
+class Served(Enum):
+    """Where an S3 Control operation is served, and what it needs besides its own action."""
+
+    MANAGEMENT = "management"  # us-west-2 only; s3:ListAllMyBuckets too
+    ROUTES = "routes"  # the failover-control regions
+    ACCOUNT = "account"  # any region (account-level settings)
 
 
-def name_resource(account_id: str, name: str) -> str:
-    """The resource ARN a name-addressed operation is authorized against."""
-    return f"arn:aws:s3::{account_id}:accesspoint/{name}"
+def control_route(
+    name: str,
+    handler: Handler,
+    resource: str | None,
+    *,
+    action: str | None = None,
+    served: Served = Served.MANAGEMENT,
+    note: str = "",
+) -> Route:
+    """An S3 Control operation: authorized for `action` (default `s3:{name}`) on `resource`
+    (a template over the path labels and `AccountId`; None: only `note`'s second decisions)
+    once the signing region and the `x-amz-account-id` account are checked."""
+    actions = () if resource is None else (action or f"s3:{name}",)
+    also = (("s3:ListAllMyBuckets", "*"),) if served is Served.MANAGEMENT and actions else ()
+    access = Access(Rule.IDENTITY, actions, also, note)
+
+    def parse(services: Services, req: OpRequest) -> Endpoint:
+        if served is not Served.ACCOUNT:
+            check_region(services, req, routes=served is Served.ROUTES)
+        account_id = account(req)
+        arn = None if resource is None else resource.format_map(req.params)
+        found = None if arn is None else Resource(arn, account_id)
+        return Endpoint(found, lambda: handler(services, req))
+
+    return Route(name, access, parse)
 
 
 def check_name(name: str) -> None:

@@ -1,6 +1,6 @@
 """Multi-Region Access Points themselves: Create, Delete, Get, List, and Describe of the
-asynchronous operations. Create and Delete validate and authorize here and return a request
-token; the runner (control/runner.py) finishes them in the background."""
+asynchronous operations. Create and Delete validate here (authorized by the pipeline) and
+return a request token; the runner (control/runner.py) finishes them in the background."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 from mrap import errors
 from mrap.api.control import bodies, reports
-from mrap.api.control.common import begin, check_name, find, name_resource
+from mrap.api.control.common import check_name, find
 from mrap.authz.access import authorize
 from mrap.operation import OpRequest, OpResponse, XmlValue
 from mrap.services import Services
@@ -57,7 +57,7 @@ def _regions(
 
 async def create_multi_region_access_point(services: Services, req: OpRequest) -> OpResponse:
     """POST /v20180820/async-requests/mrap/create."""
-    account_id = begin(services, req, name_resource(req.params.get("AccountId", ""), "*"))
+    account_id = req.params["AccountId"]
     spec = bodies.create(await bodies.document(req, "CreateMultiRegionAccessPointRequest"))
     check_name(spec.name)
     regions = _regions(services, req, account_id, spec)
@@ -75,7 +75,7 @@ async def create_multi_region_access_point(services: Services, req: OpRequest) -
 
 async def delete_multi_region_access_point(services: Services, req: OpRequest) -> OpResponse:
     """POST /v20180820/async-requests/mrap/delete."""
-    account_id = begin(services, req, name_resource(req.params.get("AccountId", ""), "*"))
+    account_id = req.params["AccountId"]
     token, name = bodies.delete(await bodies.document(req, "DeleteMultiRegionAccessPointRequest"))
     op = services.mraps.start_delete(account_id, token, name, _due(services), req.request_id)
     return reports.result("DeleteMultiRegionAccessPointResult", [("RequestTokenARN", op.token_arn)])
@@ -86,7 +86,7 @@ async def describe_multi_region_access_point_operation(
 ) -> OpResponse:
     """GET /v20180820/async-requests/mrap/{request_token+}."""
     token_arn = req.params["request_token"]
-    account_id = begin(services, req, token_arn)
+    account_id = req.params["AccountId"]
     match = _TOKEN_ARN.fullmatch(token_arn)
     if match is None:
         raise errors.NoSuchAsyncRequest()
@@ -103,7 +103,7 @@ async def describe_multi_region_access_point_operation(
 
 async def get_multi_region_access_point(services: Services, req: OpRequest) -> OpResponse:
     """GET /v20180820/mrap/instances/{name+}."""
-    account_id = begin(services, req, name_resource(req.params["AccountId"], req.params["name"]))
+    account_id = req.params["AccountId"]
     point = find(services, account_id, req.params["name"])
     return reports.result(
         "GetMultiRegionAccessPointResult", [("AccessPoint", reports.access_point(point))]
@@ -121,7 +121,7 @@ def _after(token: str | None) -> str:
 
 async def list_multi_region_access_points(services: Services, req: OpRequest) -> OpResponse:
     """GET /v20180820/mrap/instances: one page in name order (all 100 by default)."""
-    account_id = begin(services, req, "*")
+    account_id = req.params["AccountId"]
     raw_limit = req.query.get("maxResults")
     if raw_limit is None:
         limit = MAX_PER_ACCOUNT

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from mrap import errors
 from mrap.api.control import bodies, reports
-from mrap.api.control.common import begin, find, name_resource
+from mrap.api.control.common import find
 from mrap.iam import (
     ACCESS_POINT_POLICY_MAX_BYTES,
     PolicyError,
@@ -32,7 +32,7 @@ def is_public(text: str) -> bool:
 
 async def put_multi_region_access_point_policy(services: Services, req: OpRequest) -> OpResponse:
     """POST /v20180820/async-requests/mrap/put-policy."""
-    account_id = begin(services, req, name_resource(req.params.get("AccountId", ""), "*"))
+    account_id = req.params["AccountId"]
     doc = await bodies.document(req, "PutMultiRegionAccessPointPolicyRequest")
     token, name, policy = bodies.put_policy(doc)
     if len(policy.encode()) > ACCESS_POINT_POLICY_MAX_BYTES:
@@ -72,7 +72,7 @@ async def put_multi_region_access_point_policy(services: Services, req: OpReques
 
 async def get_multi_region_access_point_policy(services: Services, req: OpRequest) -> OpResponse:
     """GET /v20180820/mrap/instances/{name+}/policy: the Established and Proposed policies."""
-    account_id = begin(services, req, name_resource(req.params["AccountId"], req.params["name"]))
+    account_id = req.params["AccountId"]
     point = find(services, account_id, req.params["name"])
     policy: list[tuple[str, XmlValue]] = []
     if point.established_policy is not None:
@@ -87,7 +87,7 @@ async def get_multi_region_access_point_policy_status(
 ) -> OpResponse:
     """GET /v20180820/mrap/instances/{name+}/policystatus: whether the Established policy is
     public (no policy: not public)."""
-    account_id = begin(services, req, name_resource(req.params["AccountId"], req.params["name"]))
+    account_id = req.params["AccountId"]
     point = find(services, account_id, req.params["name"])
     public = point.established_policy is not None and is_public(point.established_policy)
     return reports.result(

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from mrap import errors
 from mrap.api.control import bodies, reports
-from mrap.api.control.common import account
-from mrap.authz.access import authorize_identity
 from mrap.operation import OpRequest, OpResponse
 from mrap.services import Services
 
 
-def _account(req: OpRequest) -> str:
-    account_id = account(req)
-    authorize_identity(req, req.action, "*", account_id)
-    return account_id
-
-
 async def get_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """GET: the account's four settings, NoSuchPublicAccessBlockConfiguration when unset."""
-    flags = services.mraps.account_public_access_block(_account(req))
+    flags = services.mraps.account_public_access_block(req.params["AccountId"])
     if flags is None:
         raise errors.NoSuchPublicAccessBlockConfiguration()
     return reports.result("PublicAccessBlockConfiguration", reports.public_access_block(flags))
@@ -27,7 +19,7 @@ async def get_public_access_block(services: Services, req: OpRequest) -> OpRespo
 
 async def put_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """PUT: replace the account's settings (absent ones are false)."""
-    account_id = _account(req)
+    account_id = req.params["AccountId"]
     doc = await bodies.document(req, "PublicAccessBlockConfiguration")
     services.mraps.set_account_public_access_block(account_id, bodies.flags(doc))
     return OpResponse()
@@ -35,5 +27,5 @@ async def put_public_access_block(services: Services, req: OpRequest) -> OpRespo
 
 async def delete_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """DELETE: remove the account's settings (204 whether or not there were any)."""
-    services.mraps.set_account_public_access_block(_account(req), None)
+    services.mraps.set_account_public_access_block(req.params["AccountId"], None)
     return OpResponse(status=204)

@@ -9,7 +9,7 @@ access point (their identity policies, and the bucket's policy for another accou
 from __future__ import annotations
 
 from mrap.api.control import reports
-from mrap.api.control.common import account, check_region, find
+from mrap.api.control.common import find
 from mrap.authz.access import authorize
 from mrap.operation import OpRequest, OpResponse
 from mrap.replication.access_point import replicate_access_point
@@ -22,8 +22,7 @@ _ACTIONS = ("s3:PutBucketVersioning", "s3:PutReplicationConfiguration")
 async def replicate_multi_region_access_point(services: Services, req: OpRequest) -> OpResponse:
     """POST .../mrap/instances/{name}/replicate: versioning and two-way replication among the
     access point's buckets; the buckets configured."""
-    check_region(services, req)
-    account_id = account(req)
+    account_id = req.params["AccountId"]
     point = find(services, account_id, req.params["name"])
 
     def check(record: BucketRecord) -> None:

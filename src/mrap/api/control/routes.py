@@ -10,7 +10,7 @@ import asyncio
 
 from mrap import errors
 from mrap.api.control import bodies, reports
-from mrap.api.control.common import begin, parse_mrap_arn
+from mrap.api.control.common import parse_mrap_arn
 from mrap.operation import OpRequest, OpResponse, XmlValue
 from mrap.services import Services
 from mrap.store.mrap_records import AccessPoint
@@ -21,7 +21,7 @@ DIALS = (0, 100)
 def _access_point(services: Services, req: OpRequest) -> AccessPoint:
     """The access point the `{mrap+}` ARN names, once the caller may act on it."""
     arn = req.params["mrap"]
-    account_id = begin(services, req, arn, routes=True)
+    account_id = req.params["AccountId"]
     owner, alias = parse_mrap_arn(arn)
     if owner != account_id:
         raise errors.AccessDenied()

@@ -14,76 +14,107 @@ from urllib.parse import unquote
 from mrap import errors
 from mrap.api.control import mraps, policy, public_access, routes
 from mrap.api.control import replicate as replication_control
+from mrap.api.control.common import Served, control_route
 from mrap.api.control.reports import CONTROL_NAMESPACE
-from mrap.operation import Handler, Route
+from mrap.operation import Route
 
-__all__ = ["CONTROL_NAMESPACE", "resolve"]
-
-
-def _route(name: str, handler: Handler, action: str | None = None) -> Route:
-    return Route(name, handler, action or f"s3:{name}")
-
+__all__ = ["CONTROL_NAMESPACE", "OPERATIONS", "resolve"]
 
 _ASYNC = "/v20180820/async-requests/mrap"
 _INSTANCES = "/v20180820/mrap/instances"
+_ALL_POINTS = "arn:aws:s3::{AccountId}:accesspoint/*"
+_NAMED_POINT = "arn:aws:s3::{AccountId}:accesspoint/{name}"
+_REPLICATE_NOTE = (
+    "second decisions per bucket of the access point: s3:PutBucketVersioning and "
+    "s3:PutReplicationConfiguration (identity and bucket policies)"
+)
+_CREATE_NOTE = "second decision per bucket of another account: s3:ListBucket (its policy)"
 
-# (path pattern, {method: route}); the first pattern that matches the path decides.
+# (path pattern, {method: route}); the first pattern that matches the path decides. Each
+# route declares its IAM action and the resource it is authorized on (a template over the
+# path labels and `AccountId`); management operations also need s3:ListAllMyBuckets.
 _TABLE: tuple[tuple[re.Pattern[str], dict[str, Route]], ...] = (
     (
         re.compile(f"{_ASYNC}/create"),
-        {"POST": _route("CreateMultiRegionAccessPoint", mraps.create_multi_region_access_point)},
+        {
+            "POST": control_route(
+                "CreateMultiRegionAccessPoint",
+                mraps.create_multi_region_access_point,
+                _ALL_POINTS,
+                note=_CREATE_NOTE,
+            )
+        },
     ),
     (
         re.compile(f"{_ASYNC}/delete"),
-        {"POST": _route("DeleteMultiRegionAccessPoint", mraps.delete_multi_region_access_point)},
+        {
+            "POST": control_route(
+                "DeleteMultiRegionAccessPoint", mraps.delete_multi_region_access_point, _ALL_POINTS
+            )
+        },
     ),
     (
         re.compile(f"{_ASYNC}/put-policy"),
         {
-            "POST": _route(
-                "PutMultiRegionAccessPointPolicy", policy.put_multi_region_access_point_policy
+            "POST": control_route(
+                "PutMultiRegionAccessPointPolicy",
+                policy.put_multi_region_access_point_policy,
+                _ALL_POINTS,
             )
         },
     ),
     (
         re.compile(f"{_ASYNC}/(?P<request_token>.+)"),
         {
-            "GET": _route(
+            "GET": control_route(
                 "DescribeMultiRegionAccessPointOperation",
                 mraps.describe_multi_region_access_point_operation,
+                "{request_token}",
             )
         },
     ),
     (
         re.compile(_INSTANCES),
-        {"GET": _route("ListMultiRegionAccessPoints", mraps.list_multi_region_access_points)},
+        {
+            "GET": control_route(
+                "ListMultiRegionAccessPoints", mraps.list_multi_region_access_points, "*"
+            )
+        },
     ),
     (
         re.compile(f"{_INSTANCES}/(?P<mrap>.+)/routes"),
         {
-            "GET": _route(
-                "GetMultiRegionAccessPointRoutes", routes.get_multi_region_access_point_routes
+            "GET": control_route(
+                "GetMultiRegionAccessPointRoutes",
+                routes.get_multi_region_access_point_routes,
+                "{mrap}",
+                served=Served.ROUTES,
             ),
-            "PATCH": _route(
+            "PATCH": control_route(
                 "SubmitMultiRegionAccessPointRoutes",
                 routes.submit_multi_region_access_point_routes,
+                "{mrap}",
+                served=Served.ROUTES,
             ),
         },
     ),
     (
         re.compile(f"{_INSTANCES}/(?P<name>.+)/policystatus"),
         {
-            "GET": _route(
+            "GET": control_route(
                 "GetMultiRegionAccessPointPolicyStatus",
                 policy.get_multi_region_access_point_policy_status,
+                _NAMED_POINT,
             )
         },
     ),
     (
         re.compile(f"{_INSTANCES}/(?P<name>.+)/policy"),
         {
-            "GET": _route(
-                "GetMultiRegionAccessPointPolicy", policy.get_multi_region_access_point_policy
+            "GET": control_route(
+                "GetMultiRegionAccessPointPolicy",
+                policy.get_multi_region_access_point_policy,
+                _NAMED_POINT,
             )
         },
     ),
@@ -91,38 +122,52 @@ _TABLE: tuple[tuple[re.Pattern[str], dict[str, Route]], ...] = (
         # An mrap extension, not an AWS operation: what `mrap replicate NAME` does.
         re.compile(f"{_INSTANCES}/(?P<name>.+)/replicate"),
         {
-            "POST": _route(
+            "POST": control_route(
                 "ReplicateMultiRegionAccessPoint",
                 replication_control.replicate_multi_region_access_point,
-                "s3:PutReplicationConfiguration",
+                None,
+                note=_REPLICATE_NOTE,
             )
         },
     ),
     (
         re.compile(f"{_INSTANCES}/(?P<name>.+)"),
-        {"GET": _route("GetMultiRegionAccessPoint", mraps.get_multi_region_access_point)},
+        {
+            "GET": control_route(
+                "GetMultiRegionAccessPoint", mraps.get_multi_region_access_point, _NAMED_POINT
+            )
+        },
     ),
     (
         re.compile("/v20180820/configuration/publicAccessBlock"),
         {
-            "GET": _route(
+            "GET": control_route(
                 "GetPublicAccessBlock",
                 public_access.get_public_access_block,
-                "s3:GetAccountPublicAccessBlock",
+                "*",
+                action="s3:GetAccountPublicAccessBlock",
+                served=Served.ACCOUNT,
             ),
-            "PUT": _route(
+            "PUT": control_route(
                 "PutPublicAccessBlock",
                 public_access.put_public_access_block,
-                "s3:PutAccountPublicAccessBlock",
+                "*",
+                action="s3:PutAccountPublicAccessBlock",
+                served=Served.ACCOUNT,
             ),
-            "DELETE": _route(
+            "DELETE": control_route(
                 "DeletePublicAccessBlock",
                 public_access.delete_public_access_block,
-                "s3:PutAccountPublicAccessBlock",
+                "*",
+                action="s3:PutAccountPublicAccessBlock",
+                served=Served.ACCOUNT,
             ),
         },
     ),
 )
+
+OPERATIONS: tuple[Route, ...] = tuple(route for _, methods in _TABLE for route in methods.values())
+"""Every S3 Control operation this gateway serves."""
 
 
 def resolve(method: str, raw_path: str, headers: Mapping[str, str]) -> tuple[Route, dict[str, str]]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from mrap import errors
 from mrap.api.iam import render
-from mrap.api.iam.access import authorize
 from mrap.api.iam.params import ENTITY_TYPE, Params
-from mrap.api.iam.reply import respond
-from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlValue
+from mrap.api.iam.skeleton import Parsed
+from mrap.operation import OpRequest, XmlChildren, XmlValue
 from mrap.services import Services
 from mrap.store.aws_policies import AWS_MANAGED
 from mrap.store.iam_repo import IamRepository
@@ -83,9 +82,8 @@ def _policies(repo: IamRepository, account: str, local: bool, aws: bool) -> list
     return out
 
 
-async def get_account_authorization_details(services: Services, req: OpRequest) -> OpResponse:
+def get_account_authorization_details(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetAccountAuthorizationDetails, filtered by entity type, a page at a time."""
-    p = Params(req.params)
     filters = p.members("Filter")
     for value in filters:
         if problem := ENTITY_TYPE.problem(value):
@@ -93,22 +91,25 @@ async def get_account_authorization_details(services: Services, req: OpRequest) 
                 f"1 validation error detected: Value '[{', '.join(filters)}]' at 'filter' failed "
                 f"to satisfy constraint: Member must satisfy constraint: [{problem}]"
             )
-    authorize(req, "*")
-    repo = services.identities.repo
-    account = req.principal.account_id
-    wanted = set(filters) or {"User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"}
-    entries: list[tuple[str, XmlChildren]] = []
-    if "User" in wanted:
-        entries += [("UserDetailList", e) for e in _users(repo, account)]
-    if "Group" in wanted:
-        entries += [("GroupDetailList", e) for e in _groups(repo, account)]
-    if "Role" in wanted:
-        entries += [("RoleDetailList", e) for e in _roles(repo, account)]
-    local, aws = "LocalManagedPolicy" in wanted, "AWSManagedPolicy" in wanted
-    entries += [("Policies", e) for e in _policies(repo, account, local, aws)]
-    numbered = list(enumerate(entries))
-    page, trailer = render.paginate(p, numbered, lambda item: f"{item[0]:08d}")
-    result: list[tuple[str, XmlValue]] = []
-    for section in _SECTIONS:
-        result.append((section, render.members([e for _, (s, e) in page if s == section])))
-    return respond(req, "GetAccountAuthorizationDetails", [*result, *trailer])
+
+    def act() -> XmlChildren | None:
+        repo = services.identities.repo
+        account = req.principal.account_id
+        wanted = set(filters) or {"User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"}
+        entries: list[tuple[str, XmlChildren]] = []
+        if "User" in wanted:
+            entries += [("UserDetailList", e) for e in _users(repo, account)]
+        if "Group" in wanted:
+            entries += [("GroupDetailList", e) for e in _groups(repo, account)]
+        if "Role" in wanted:
+            entries += [("RoleDetailList", e) for e in _roles(repo, account)]
+        local, aws = "LocalManagedPolicy" in wanted, "AWSManagedPolicy" in wanted
+        entries += [("Policies", e) for e in _policies(repo, account, local, aws)]
+        numbered = list(enumerate(entries))
+        page, trailer = render.paginate(p, numbered, lambda item: f"{item[0]:08d}")
+        result: list[tuple[str, XmlValue]] = []
+        for section in _SECTIONS:
+            result.append((section, render.members([e for _, (s, e) in page if s == section])))
+        return [*result, *trailer]
+
+    return "*", act

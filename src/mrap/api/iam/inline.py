@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mrap.api.iam import documents, render
-from mrap.api.iam.access import authorize
 from mrap.api.iam.groups import group_arn
 from mrap.api.iam.params import (
     EXISTING_USER_NAME,
@@ -20,8 +19,8 @@ from mrap.api.iam.params import (
     Params,
     Text,
 )
-from mrap.api.iam.reply import respond
 from mrap.api.iam.roles import role_arn
+from mrap.api.iam.skeleton import Parsed
 from mrap.api.iam.users import user_arn
 from mrap.iam import (
     INLINE_GROUP_POLICY_MAX_CHARS,
@@ -29,7 +28,7 @@ from mrap.iam import (
     INLINE_USER_POLICY_MAX_CHARS,
     non_whitespace_length,
 )
-from mrap.operation import OpRequest, OpResponse
+from mrap.operation import OpRequest, XmlChildren
 from mrap.services import Services
 from mrap.store.iam_tables import InlinePolicy, Kind
 
@@ -57,115 +56,125 @@ def owner_arn(services: Services, req: OpRequest, kind: Kind, name: str) -> str:
     return role_arn(services, req, name)
 
 
-def _put(services: Services, req: OpRequest, owner: Owner, action: str) -> OpResponse:
-    p = Params(req.params)
+def _put(services: Services, req: OpRequest, p: Params, owner: Owner) -> Parsed:
     name = p.required(owner.param, owner.shape)
     policy_name = p.required("PolicyName", POLICY_NAME)
     document = p.required("PolicyDocument", POLICY_DOCUMENT)
     p.check()
-    authorize(req, owner_arn(services, req, owner.kind, name))
-    documents.identity_policy(document)
-    policy = InlinePolicy(policy_name, document)
-    repo = services.identities.repo
-    account = req.principal.account_id
-    repo.put_inline(account, owner.kind, name, policy, owner.max_chars, non_whitespace_length)
-    return respond(req, action)
+
+    def act() -> XmlChildren | None:
+        documents.identity_policy(document)
+        policy = InlinePolicy(policy_name, document)
+        repo = services.identities.repo
+        account = req.principal.account_id
+        repo.put_inline(account, owner.kind, name, policy, owner.max_chars, non_whitespace_length)
+        return None
+
+    return owner_arn(services, req, owner.kind, name), act
 
 
-def _get(services: Services, req: OpRequest, owner: Owner, action: str) -> OpResponse:
-    p = Params(req.params)
+def _get(services: Services, req: OpRequest, p: Params, owner: Owner) -> Parsed:
     name = p.required(owner.param, owner.shape)
     policy_name = p.required("PolicyName", POLICY_NAME)
     p.check()
-    authorize(req, owner_arn(services, req, owner.kind, name))
-    repo = services.identities.repo
-    policy = repo.get_inline(req.principal.account_id, owner.kind, name, policy_name)
-    stored = repo.owner_name(req.principal.account_id, owner.kind, name)
-    result = [
-        (owner.param, stored),
-        ("PolicyName", policy.name),
-        ("PolicyDocument", documents.encoded(policy.document)),
-    ]
-    return respond(req, action, result)
+
+    def act() -> XmlChildren | None:
+        repo = services.identities.repo
+        policy = repo.get_inline(req.principal.account_id, owner.kind, name, policy_name)
+        stored = repo.owner_name(req.principal.account_id, owner.kind, name)
+        result = [
+            (owner.param, stored),
+            ("PolicyName", policy.name),
+            ("PolicyDocument", documents.encoded(policy.document)),
+        ]
+        return result
+
+    return owner_arn(services, req, owner.kind, name), act
 
 
-def _delete(services: Services, req: OpRequest, owner: Owner, action: str) -> OpResponse:
-    p = Params(req.params)
+def _delete(services: Services, req: OpRequest, p: Params, owner: Owner) -> Parsed:
     name = p.required(owner.param, owner.shape)
     policy_name = p.required("PolicyName", POLICY_NAME)
     p.check()
-    authorize(req, owner_arn(services, req, owner.kind, name))
-    services.identities.repo.delete_inline(req.principal.account_id, owner.kind, name, policy_name)
-    return respond(req, action)
+
+    def act() -> XmlChildren | None:
+        services.identities.repo.delete_inline(
+            req.principal.account_id, owner.kind, name, policy_name
+        )
+        return None
+
+    return owner_arn(services, req, owner.kind, name), act
 
 
-def _list(services: Services, req: OpRequest, owner: Owner, action: str) -> OpResponse:
-    p = Params(req.params)
+def _list(services: Services, req: OpRequest, p: Params, owner: Owner) -> Parsed:
     name = p.required(owner.param, owner.shape)
     p.check()
-    authorize(req, owner_arn(services, req, owner.kind, name))
-    repo = services.identities.repo
-    stored = repo.owner_name(req.principal.account_id, owner.kind, name)
-    names = [x.name for x in repo.inline_policies(req.principal.account_id, owner.kind, stored)]
-    page, trailer = render.paginate(p, names, str.lower)
-    return respond(req, action, [("PolicyNames", render.members(page)), *trailer])
+
+    def act() -> XmlChildren | None:
+        repo = services.identities.repo
+        stored = repo.owner_name(req.principal.account_id, owner.kind, name)
+        names = [x.name for x in repo.inline_policies(req.principal.account_id, owner.kind, stored)]
+        page, trailer = render.paginate(p, names, str.lower)
+        return [("PolicyNames", render.members(page)), *trailer]
+
+    return owner_arn(services, req, owner.kind, name), act
 
 
-async def put_user_policy(services: Services, req: OpRequest) -> OpResponse:
+def put_user_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """PutUserPolicy: create or replace a user's inline policy."""
-    return _put(services, req, USER, "PutUserPolicy")
+    return _put(services, req, p, USER)
 
 
-async def get_user_policy(services: Services, req: OpRequest) -> OpResponse:
+def get_user_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetUserPolicy: a user's inline policy, its document percent-encoded."""
-    return _get(services, req, USER, "GetUserPolicy")
+    return _get(services, req, p, USER)
 
 
-async def delete_user_policy(services: Services, req: OpRequest) -> OpResponse:
+def delete_user_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteUserPolicy."""
-    return _delete(services, req, USER, "DeleteUserPolicy")
+    return _delete(services, req, p, USER)
 
 
-async def list_user_policies(services: Services, req: OpRequest) -> OpResponse:
+def list_user_policies(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListUserPolicies: the names of a user's inline policies."""
-    return _list(services, req, USER, "ListUserPolicies")
+    return _list(services, req, p, USER)
 
 
-async def put_group_policy(services: Services, req: OpRequest) -> OpResponse:
+def put_group_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """PutGroupPolicy: create or replace a group's inline policy."""
-    return _put(services, req, GROUP, "PutGroupPolicy")
+    return _put(services, req, p, GROUP)
 
 
-async def get_group_policy(services: Services, req: OpRequest) -> OpResponse:
+def get_group_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetGroupPolicy."""
-    return _get(services, req, GROUP, "GetGroupPolicy")
+    return _get(services, req, p, GROUP)
 
 
-async def delete_group_policy(services: Services, req: OpRequest) -> OpResponse:
+def delete_group_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteGroupPolicy."""
-    return _delete(services, req, GROUP, "DeleteGroupPolicy")
+    return _delete(services, req, p, GROUP)
 
 
-async def list_group_policies(services: Services, req: OpRequest) -> OpResponse:
+def list_group_policies(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListGroupPolicies."""
-    return _list(services, req, GROUP, "ListGroupPolicies")
+    return _list(services, req, p, GROUP)
 
 
-async def put_role_policy(services: Services, req: OpRequest) -> OpResponse:
+def put_role_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """PutRolePolicy: create or replace a role's inline (permissions) policy."""
-    return _put(services, req, ROLE, "PutRolePolicy")
+    return _put(services, req, p, ROLE)
 
 
-async def get_role_policy(services: Services, req: OpRequest) -> OpResponse:
+def get_role_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetRolePolicy."""
-    return _get(services, req, ROLE, "GetRolePolicy")
+    return _get(services, req, p, ROLE)
 
 
-async def delete_role_policy(services: Services, req: OpRequest) -> OpResponse:
+def delete_role_policy(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteRolePolicy."""
-    return _delete(services, req, ROLE, "DeleteRolePolicy")
+    return _delete(services, req, p, ROLE)
 
 
-async def list_role_policies(services: Services, req: OpRequest) -> OpResponse:
+def list_role_policies(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListRolePolicies."""
-    return _list(services, req, ROLE, "ListRolePolicies")
+    return _list(services, req, p, ROLE)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from mrap import errors
 from mrap.api.iam import render
 from mrap.api.iam.params import ACCESS_KEY_ID, EXISTING_USER_NAME, STATUS, Params
-from mrap.api.iam.reply import respond
-from mrap.api.iam.users import Subject, subject
-from mrap.operation import OpRequest, OpResponse
+from mrap.api.iam.skeleton import Parsed
+from mrap.api.iam.users import Subject, subject, subject_arn
+from mrap.operation import OpRequest, XmlChildren
 from mrap.services import Services
 from mrap.store.control_records import new_access_key_id, new_secret_access_key
 
@@ -26,60 +26,72 @@ def _missing(key_id: str) -> errors.S3Error:
     return errors.NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
 
 
-async def create_access_key(services: Services, req: OpRequest) -> OpResponse:
+def create_access_key(services: Services, req: OpRequest, p: Params) -> Parsed:
     """CreateAccessKey: a new active key (at most two per user); the only time the secret shows."""
-    p = Params(req.params)
     name = p.text("UserName", EXISTING_USER_NAME)
     p.check()
-    found = subject(services, req, name)
-    secret = new_secret_access_key()
-    key = services.identities.repo.create_key(
-        req.principal.account_id, found.arn, new_access_key_id(), secret, ACCESS_KEYS_PER_USER
-    )
-    result = [
-        ("UserName", _user_name(found)),
-        ("AccessKeyId", key.access_key_id),
-        ("Status", "Active"),
-        ("SecretAccessKey", secret),
-        ("CreateDate", render.when(key.created)),
-    ]
-    return respond(req, "CreateAccessKey", [("AccessKey", result)])
+
+    def act() -> XmlChildren | None:
+        found = subject(services, req, name)
+        secret = new_secret_access_key()
+        key = services.identities.repo.create_key(
+            req.principal.account_id, found.arn, new_access_key_id(), secret, ACCESS_KEYS_PER_USER
+        )
+        result = [
+            ("UserName", _user_name(found)),
+            ("AccessKeyId", key.access_key_id),
+            ("Status", "Active"),
+            ("SecretAccessKey", secret),
+            ("CreateDate", render.when(key.created)),
+        ]
+        return [("AccessKey", result)]
+
+    return subject_arn(req, name, services), act
 
 
-async def list_access_keys(services: Services, req: OpRequest) -> OpResponse:
+def list_access_keys(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListAccessKeys: a user's keys (ids, status, creation), never their secrets."""
-    p = Params(req.params)
     name = p.text("UserName", EXISTING_USER_NAME)
     p.check()
-    found = subject(services, req, name)
-    keys = services.identities.repo.keys_of(found.arn)
-    page, trailer = render.paginate(p, keys, lambda k: f"{k.created:020.6f}{k.access_key_id}")
-    metadata = render.members([render.key_metadata(k, _user_name(found)) for k in page])
-    return respond(req, "ListAccessKeys", [("AccessKeyMetadata", metadata), *trailer])
+
+    def act() -> XmlChildren | None:
+        found = subject(services, req, name)
+        keys = services.identities.repo.keys_of(found.arn)
+        page, trailer = render.paginate(p, keys, lambda k: f"{k.created:020.6f}{k.access_key_id}")
+        metadata = render.members([render.key_metadata(k, _user_name(found)) for k in page])
+        return [("AccessKeyMetadata", metadata), *trailer]
+
+    return subject_arn(req, name, services), act
 
 
-async def update_access_key(services: Services, req: OpRequest) -> OpResponse:
+def update_access_key(services: Services, req: OpRequest, p: Params) -> Parsed:
     """UpdateAccessKey: make a key Active or Inactive."""
-    p = Params(req.params)
     name = p.text("UserName", EXISTING_USER_NAME)
     key_id = p.required("AccessKeyId", ACCESS_KEY_ID)
     status = p.required("Status", STATUS)
     p.check()
     if status == "Expired":
         raise errors.InvalidInput("Status Expired is not valid for an access key.")
-    found = subject(services, req, name)
-    if not services.control.set_access_key_status(key_id, found.arn, status == "Active"):
-        raise _missing(key_id)
-    return respond(req, "UpdateAccessKey")
+
+    def act() -> XmlChildren | None:
+        found = subject(services, req, name)
+        if not services.control.set_access_key_status(key_id, found.arn, status == "Active"):
+            raise _missing(key_id)
+        return None
+
+    return subject_arn(req, name, services), act
 
 
-async def delete_access_key(services: Services, req: OpRequest) -> OpResponse:
+def delete_access_key(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteAccessKey: the key stops authenticating at once."""
-    p = Params(req.params)
     name = p.text("UserName", EXISTING_USER_NAME)
     key_id = p.required("AccessKeyId", ACCESS_KEY_ID)
     p.check()
-    found = subject(services, req, name)
-    if not services.control.delete_access_key(key_id, found.arn):
-        raise _missing(key_id)
-    return respond(req, "DeleteAccessKey")
+
+    def act() -> XmlChildren | None:
+        found = subject(services, req, name)
+        if not services.control.delete_access_key(key_id, found.arn):
+            raise _missing(key_id)
+        return None
+
+    return subject_arn(req, name, services), act

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from mrap.api.iam import documents, render
-from mrap.api.iam.access import account_resource, authorize
 from mrap.api.iam.params import (
     PATH,
     PATH_PREFIX,
@@ -14,8 +13,8 @@ from mrap.api.iam.params import (
     ROLE_NAME,
     Params,
 )
-from mrap.api.iam.reply import respond
-from mrap.operation import OpRequest, OpResponse
+from mrap.api.iam.skeleton import Parsed, account_resource
+from mrap.operation import OpRequest, XmlChildren
 from mrap.services import Services
 from mrap.store.iam_tables import RoleRecord, iam_arn, new_unique_id
 
@@ -28,9 +27,8 @@ def role_arn(services: Services, req: OpRequest, name: str) -> str:
     return found.arn if found else account_resource(req, "role", "/", name)
 
 
-async def create_role(services: Services, req: OpRequest) -> OpResponse:
+def create_role(services: Services, req: OpRequest, p: Params) -> Parsed:
     """CreateRole: a role that the principals its trust policy names may assume."""
-    p = Params(req.params)
     name = p.required("RoleName", ROLE_NAME)
     trust = p.required("AssumeRolePolicyDocument", POLICY_DOCUMENT)
     path = p.text("Path", PATH) or "/"
@@ -40,51 +38,60 @@ async def create_role(services: Services, req: OpRequest) -> OpResponse:
     p.check()
     p.unsupported("PermissionsBoundary")
     account = req.principal.account_id
-    authorize(req, account_resource(req, "role", path, name))
-    documents.trust_policy(services, trust)
-    role = RoleRecord(
-        arn=iam_arn(account, "role", path, name),
-        role_id=new_unique_id("AROA"),
-        name=name,
-        path=path,
-        trust_policy=trust,
-        max_session_duration=duration or DEFAULT_MAX_SESSION,
-        account_id=account,
-        description=description,
-        created=time.time(),
-        tags=tags,
-    )
-    services.identities.repo.create_role(role)
-    return respond(req, "CreateRole", [("Role", render.role(role))])
+
+    def act() -> XmlChildren | None:
+        documents.trust_policy(services, trust)
+        role = RoleRecord(
+            arn=iam_arn(account, "role", path, name),
+            role_id=new_unique_id("AROA"),
+            name=name,
+            path=path,
+            trust_policy=trust,
+            max_session_duration=duration or DEFAULT_MAX_SESSION,
+            account_id=account,
+            description=description,
+            created=time.time(),
+            tags=tags,
+        )
+        services.identities.repo.create_role(role)
+        return [("Role", render.role(role))]
+
+    return account_resource(req, "role", path, name), act
 
 
-async def get_role(services: Services, req: OpRequest) -> OpResponse:
+def get_role(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetRole."""
-    p = Params(req.params)
     name = p.required("RoleName", ROLE_NAME)
     p.check()
-    authorize(req, role_arn(services, req, name))
-    role = services.identities.repo.require_role(req.principal.account_id, name)
-    return respond(req, "GetRole", [("Role", render.role(role))])
+
+    def act() -> XmlChildren | None:
+        role = services.identities.repo.require_role(req.principal.account_id, name)
+        return [("Role", render.role(role))]
+
+    return role_arn(services, req, name), act
 
 
-async def list_roles(services: Services, req: OpRequest) -> OpResponse:
+def list_roles(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListRoles: the account's roles under a path prefix."""
-    p = Params(req.params)
     prefix = p.text("PathPrefix", PATH_PREFIX) or "/"
     p.check()
-    authorize(req, account_resource(req, "role", "/"))
-    roles = services.identities.repo.list_roles(req.principal.account_id, prefix)
-    page, trailer = render.paginate(p, roles, lambda r: r.name.lower())
-    listed = render.members([render.role(r, full=False) for r in page])
-    return respond(req, "ListRoles", [("Roles", listed), *trailer])
+
+    def act() -> XmlChildren | None:
+        roles = services.identities.repo.list_roles(req.principal.account_id, prefix)
+        page, trailer = render.paginate(p, roles, lambda r: r.name.lower())
+        listed = render.members([render.role(r, full=False) for r in page])
+        return [("Roles", listed), *trailer]
+
+    return account_resource(req, "role", "/"), act
 
 
-async def delete_role(services: Services, req: OpRequest) -> OpResponse:
+def delete_role(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteRole: only once its inline and attached policies are gone."""
-    p = Params(req.params)
     name = p.required("RoleName", ROLE_NAME)
     p.check()
-    authorize(req, role_arn(services, req, name))
-    services.identities.repo.delete_role(req.principal.account_id, name)
-    return respond(req, "DeleteRole")
+
+    def act() -> XmlChildren | None:
+        services.identities.repo.delete_role(req.principal.account_id, name)
+        return None
+
+    return role_arn(services, req, name), act

@@ -1,14 +1,15 @@
-"""IAM operations by Query `Action` name; each is authorized as `iam:{Action}`."""
+"""IAM operations by Query `Action` name; each is declared as `iam:{Action}` on its resource."""
 
 from __future__ import annotations
 
 from mrap.api.iam import details, groups, inline, keys, managed, roles, users
 from mrap.api.iam.reply import IAM_NAMESPACE
-from mrap.operation import Handler, Route
+from mrap.api.iam.skeleton import Operation, iam_route
+from mrap.operation import Route
 
 __all__ = ["IAM_NAMESPACE", "OPERATIONS"]
 
-_HANDLERS: dict[str, Handler] = {
+_OPERATIONS: dict[str, Operation] = {
     "CreateUser": users.create_user,
     "GetUser": users.get_user,
     "ListUsers": users.list_users,
@@ -57,6 +58,4 @@ _HANDLERS: dict[str, Handler] = {
     "GetAccountAuthorizationDetails": details.get_account_authorization_details,
 }
 
-OPERATIONS: dict[str, Route] = {
-    name: Route(name, handler, f"iam:{name}") for name, handler in _HANDLERS.items()
-}
+OPERATIONS: dict[str, Route] = {name: iam_route(name, op) for name, op in _OPERATIONS.items()}

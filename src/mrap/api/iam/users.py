@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from mrap import errors
 from mrap.api.iam import render
-from mrap.api.iam.access import account_resource, authorize
 from mrap.api.iam.params import EXISTING_USER_NAME, PATH, PATH_PREFIX, USER_NAME, Params
-from mrap.api.iam.reply import respond
+from mrap.api.iam.skeleton import Parsed, account_resource
 from mrap.iam import PrincipalType
-from mrap.operation import OpRequest, OpResponse, XmlValue
+from mrap.operation import OpRequest, XmlChildren, XmlValue
 from mrap.services import Services
 from mrap.store.iam_tables import UserRecord
 
@@ -29,22 +28,27 @@ class Subject:
     user: UserRecord | None  # None for the account root
 
 
-def subject(services: Services, req: OpRequest, name: str | None) -> Subject:
-    """The user named by `UserName`, or without one the caller itself, once authorized.
+def subject_arn(req: OpRequest, name: str | None, services: Services) -> str:
+    """What an access-key or GetUser request is authorized on: the user named by `UserName`,
+    or without one the caller itself. Only users and the root have keys of their own: a role
+    session must name a user."""
+    if name is not None:
+        return user_arn(services, req, name)
+    caller = req.caller
+    if caller.type is PrincipalType.USER or caller.is_root:
+        return caller.arn
+    raise errors.ValidationError("Must specify userName when calling with non-User credentials")
 
-    Only users and the root have keys of their own: a role session must name a user.
-    """
+
+def subject(services: Services, req: OpRequest, name: str | None) -> Subject:
+    """The user named by `UserName`, or without one the caller (a user, or the root user)."""
     account = req.principal.account_id
     if name is not None:
-        authorize(req, user_arn(services, req, name))
         return _named(services, account, name)
     caller = req.caller
     if caller.type is PrincipalType.USER:
-        authorize(req, caller.arn)
         return _named(services, account, caller.username)
-    if caller.is_root:
-        return Subject(caller.arn, None)
-    raise errors.ValidationError("Must specify userName when calling with non-User credentials")
+    return Subject(caller.arn, None)
 
 
 def _named(services: Services, account: str, name: str) -> Subject:
@@ -52,68 +56,79 @@ def _named(services: Services, account: str, name: str) -> Subject:
     return Subject(user.arn, user)
 
 
-async def create_user(services: Services, req: OpRequest) -> OpResponse:
+def create_user(services: Services, req: OpRequest, p: Params) -> Parsed:
     """CreateUser: a new user with an optional path and tags."""
-    p = Params(req.params)
     name = p.required("UserName", USER_NAME)
     path = p.text("Path", PATH) or "/"
     tags = p.tags()
     p.check()
     p.unsupported("PermissionsBoundary")
-    authorize(req, account_resource(req, "user", path, name))
-    user = services.identities.repo.create_user(req.principal.account_id, name, path, tags)
-    return respond(req, "CreateUser", [("User", render.user(user))])
+
+    def act() -> XmlChildren | None:
+        user = services.identities.repo.create_user(req.principal.account_id, name, path, tags)
+        return [("User", render.user(user))]
+
+    return account_resource(req, "user", path, name), act
 
 
-async def get_user(services: Services, req: OpRequest) -> OpResponse:
+def get_user(services: Services, req: OpRequest, p: Params) -> Parsed:
     """GetUser: the named user, or the caller itself."""
-    p = Params(req.params)
     name = p.text("UserName", EXISTING_USER_NAME)
     p.check()
-    found = subject(services, req, name)
-    if found.user is not None:
-        return respond(req, "GetUser", [("User", render.user(found.user))])
-    account = req.principal.account_id
-    created = services.identities.repo.account_created(account)
-    root: list[tuple[str, XmlValue]] = [
-        ("UserId", account),
-        ("Arn", found.arn),
-        ("CreateDate", None if created is None else render.when(created)),
-    ]
-    return respond(req, "GetUser", [("User", root)])
+
+    def act() -> XmlChildren | None:
+        found = subject(services, req, name)
+        if found.user is not None:
+            return [("User", render.user(found.user))]
+        account = req.principal.account_id
+        created = services.identities.repo.account_created(account)
+        root: list[tuple[str, XmlValue]] = [
+            ("UserId", account),
+            ("Arn", found.arn),
+            ("CreateDate", None if created is None else render.when(created)),
+        ]
+        return [("User", root)]
+
+    return subject_arn(req, name, services), act
 
 
-async def list_users(services: Services, req: OpRequest) -> OpResponse:
+def list_users(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListUsers: the account's users under a path prefix, a page at a time."""
-    p = Params(req.params)
     prefix = p.text("PathPrefix", PATH_PREFIX) or "/"
     p.check()
-    authorize(req, account_resource(req, "user", "/"))
-    users = services.identities.repo.list_users(req.principal.account_id, prefix)
-    page, trailer = render.paginate(p, users, lambda u: u.name.lower())
-    result = [("Users", render.members([render.user(u) for u in page])), *trailer]
-    return respond(req, "ListUsers", result)
+
+    def act() -> XmlChildren | None:
+        users = services.identities.repo.list_users(req.principal.account_id, prefix)
+        page, trailer = render.paginate(p, users, lambda u: u.name.lower())
+        result = [("Users", render.members([render.user(u) for u in page])), *trailer]
+        return result
+
+    return account_resource(req, "user", "/"), act
 
 
-async def delete_user(services: Services, req: OpRequest) -> OpResponse:
+def delete_user(services: Services, req: OpRequest, p: Params) -> Parsed:
     """DeleteUser: only once its keys, policies and group memberships are gone."""
-    p = Params(req.params)
     name = p.required("UserName", EXISTING_USER_NAME)
     p.check()
-    authorize(req, user_arn(services, req, name))
-    services.identities.repo.delete_user(req.principal.account_id, name)
-    return respond(req, "DeleteUser", None)
+
+    def act() -> XmlChildren | None:
+        services.identities.repo.delete_user(req.principal.account_id, name)
+        return None
+
+    return user_arn(services, req, name), act
 
 
-async def list_groups_for_user(services: Services, req: OpRequest) -> OpResponse:
+def list_groups_for_user(services: Services, req: OpRequest, p: Params) -> Parsed:
     """ListGroupsForUser: the groups a user belongs to."""
-    p = Params(req.params)
     name = p.required("UserName", EXISTING_USER_NAME)
     p.check()
-    authorize(req, user_arn(services, req, name))
-    repo = services.identities.repo
-    user = repo.require_user(req.principal.account_id, name)
-    groups = repo.groups_of(req.principal.account_id, user.name)
-    page, trailer = render.paginate(p, groups, lambda g: g.name.lower())
-    result = [("Groups", render.members([render.group(g) for g in page])), *trailer]
-    return respond(req, "ListGroupsForUser", result)
+
+    def act() -> XmlChildren | None:
+        repo = services.identities.repo
+        user = repo.require_user(req.principal.account_id, name)
+        groups = repo.groups_of(req.principal.account_id, user.name)
+        page, trailer = render.paginate(p, groups, lambda g: g.name.lower())
+        result = [("Groups", render.members([render.group(g) for g in page])), *trailer]
+        return result
+
+    return user_arn(services, req, name), act

@@ -1,11 +1,5 @@
-"""AssumeRole: session credentials for a role, if its trust policy lets the caller in.
-
-The trust policy is the role's resource policy, and it must always allow the caller: within
-the role's account, a trust statement naming the caller suffices, and one naming the account
-delegates to the caller's identity policies; across accounts both must allow. A role
-that does not exist is refused exactly like one that does not trust the caller, so that
-AssumeRole cannot be used to discover roles.
-"""
+"""AssumeRole: session credentials for a role, if its trust policy lets the caller in
+(decided by `mrap.authz.trust` in the pipeline's authorization stage)."""
 
 from __future__ import annotations
 
@@ -18,8 +12,17 @@ from mrap.api.sts import validation
 from mrap.api.sts.caller import caller_identity, signing_key
 from mrap.api.sts.credentials import credentials_element, issue
 from mrap.api.sts.namespace import STS_NAMESPACE
-from mrap.iam import Caller, PolicyDocument, PolicyKind, RequestContext, cached_policy, evaluate
-from mrap.operation import OpRequest, OpResponse, XmlChildren, query_response
+from mrap.authz.trust import authorize_trust, role_denied
+from mrap.operation import (
+    Access,
+    Endpoint,
+    OpRequest,
+    OpResponse,
+    Resource,
+    Rule,
+    XmlChildren,
+    query_response,
+)
 from mrap.store.identities import RoleRecord
 
 if TYPE_CHECKING:
@@ -33,8 +36,17 @@ _UNSUPPORTED = ("Policy", "PolicyArns", "Tags", "TransitiveTagKeys", "SerialNumb
                 "ProvidedContexts")  # fmt: skip
 
 
-async def assume_role(services: Services, req: OpRequest) -> OpResponse:
-    """Issue credentials for a session of the role `RoleArn` named `RoleSessionName`."""
+ACCESS = Access(
+    Rule.TRUST,
+    ("sts:AssumeRole",),
+    note="sts:SetSourceIdentity too when the request sets the chain's source identity",
+)
+"""AssumeRole's declaration: decided on the role's trust policy once the role is found."""
+
+
+def parse_assume_role(services: Services, req: OpRequest) -> Endpoint:
+    """Check the parameters and the caller, find the role, and bind the trust decision and
+    the issue of credentials for a session of the role `RoleArn` named `RoleSessionName`."""
     check = validation.Validator(req.params)
     role_arn = check.string("RoleArn", validation.ARN, required=True)
     session = check.string("RoleSessionName", validation.ROLE_SESSION_NAME, required=True)
@@ -52,6 +64,7 @@ async def assume_role(services: Services, req: OpRequest) -> OpResponse:
     if caller.is_root:
         raise errors.AccessDenied("Roles may not be assumed by root accounts.")
     caller_key = signing_key(services, req)
+    actions = ACCESS.actions
     if caller_key.source_identity is not None:
         # A source identity, once set, stays with every session chained from it.
         if source_identity not in (None, caller_key.source_identity):
@@ -60,15 +73,36 @@ async def assume_role(services: Services, req: OpRequest) -> OpResponse:
                 f"it is {caller_key.source_identity}."
             )
         source_identity = caller_key.source_identity
+    elif source_identity is not None:
+        actions += ("sts:SetSourceIdentity",)
     keys = _context_keys(req, session, external_id, source_identity)
     role = _role(services, role_arn)
     if role is None:
-        raise _denied(caller, "sts:AssumeRole", role_arn)
-    trust = cached_policy(role.trust_policy, PolicyKind.TRUST)
-    _authorize(caller, "sts:AssumeRole", role, keys, identity.policies, trust)
-    if source_identity is not None and caller_key.source_identity is None:
-        _authorize(caller, "sts:SetSourceIdentity", role, keys, identity.policies, trust)
-    seconds = _duration(duration, role, chained=caller_key.temporary)
+        # A role that does not exist is refused exactly like one that does not trust the
+        # caller, so that AssumeRole cannot be used to discover roles.
+        raise role_denied(caller, "sts:AssumeRole", role_arn)
+
+    def decide() -> None:
+        authorize_trust(
+            caller, actions, role.arn, role.account_id, role.trust_policy, keys, identity.policies
+        )
+
+    async def invoke() -> OpResponse:
+        seconds = _duration(duration, role, chained=caller_key.temporary)
+        return _issue(services, req, role, session, seconds, source_identity)
+
+    return Endpoint(Resource(role.arn, role.account_id), invoke, decide)
+
+
+def _issue(
+    services: Services,
+    req: OpRequest,
+    role: RoleRecord,
+    session: str,
+    seconds: int,
+    source_identity: str | None,
+) -> OpResponse:
+    """Credentials for a session of the role."""
     arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session}"
     issued = issue(
         services.control, role.account_id, arn, seconds, datetime.now(UTC), source_identity
@@ -131,37 +165,6 @@ def _role(services: Services, role_arn: str) -> RoleRecord | None:
         return None
     role = services.identities.get_role(account, resource.rsplit("/", 1)[1])
     return role if role is not None and role.arn == role_arn else None
-
-
-def _denied(caller: Caller, action: str, role_arn: str) -> errors.S3Error:
-    return errors.AccessDenied(
-        f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
-    )
-
-
-def _authorize(
-    caller: Caller,
-    action: str,
-    role: RoleRecord,
-    keys: dict[str, str | tuple[str, ...]],
-    policies: tuple[PolicyDocument, ...],
-    trust: PolicyDocument,
-) -> None:
-    """Raise AccessDenied unless the caller may perform `action` (on the role).
-
-    The engine settles explicit denies, delegation to the account and the cross-account rule.
-    One rule is the role's own: the trust policy must allow the caller in every case. Within
-    an account an identity policy would otherwise suffice on its own, as for other resources;
-    for a role it never does.
-    """
-    ctx = RequestContext(caller, action, role.arn, role.account_id, keys)
-    lookup = ctx.lookup
-    trusted = any(
-        st.allow and st.matches_resource(role.arn, lookup) and st.conditions_hold(lookup)
-        for st, _ in trust.applicable(ctx.action_key, caller)
-    )
-    if not (trusted and evaluate(ctx, policies, trust)):
-        raise _denied(caller, action, role.arn)
 
 
 def _duration(requested: int | None, role: RoleRecord, *, chained: bool) -> int:
