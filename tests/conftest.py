@@ -101,6 +101,8 @@ def make_gateway(tmp: Path, *extra_args: str, **env: str) -> Gateway:
             "MRAP_ROOT_ACCESS_KEY_ID": ACCESS_KEY,
             "MRAP_ROOT_SECRET_ACCESS_KEY": SECRET_KEY,
             "MRAP_BODY_TIMEOUT": "2",
+            # Region health answered afresh for every request: tests never wait out a cache.
+            "MRAP_HEALTH_INTERVAL": "0",
             # Gateways run side by side: none takes the console's default port unless asked.
             "MRAP_CONSOLE_PORT": "0",
         }

@@ -168,7 +168,6 @@ def test_a_region_marked_down_is_skipped_until_it_is_back(
         )  # fmt: skip
 
     def region_after_checks() -> str:
-        time.sleep(1.1)  # health answers are cached for a second
         return routed(s3.put_object(Bucket=point.alias, Key="k", Body=b"x"))
 
     mark("down")

@@ -55,6 +55,9 @@ class Settings:
     region: str = ""
     # Skip regions whose store fails its health check (AWS does not: False matches it).
     automatic_failover: bool = True
+    # Seconds a region health answer (store probes, operator marks) is reused by routing and
+    # replication: a region that fails or is marked down is skipped within this long.
+    health_interval: float = 1.0
     # Round trips in ms between regions, overriding the estimate: {"us-east-1": {"eu-west-1": 70}}.
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -91,6 +94,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MRAP_PROPAGATION_DELAY": ("propagation_delay", float),
     "MRAP_REGION": ("region", str),
     "MRAP_AUTOMATIC_FAILOVER": ("automatic_failover", _flag),
+    "MRAP_HEALTH_INTERVAL": ("health_interval", float),
     "MRAP_CONTROL_REGION_RULES": ("control_region_rules", _flag),
     "MRAP_RESTORE_DELAY": ("restore_delay", float),
     "MRAP_RESTORE_DAY_SECONDS": ("restore_day_seconds", float),
@@ -124,6 +128,8 @@ def load_settings(overrides: dict[str, Any], environ: dict[str, str] | None = No
         raise ValueError(f"region {settings.region} is not one of the regions {settings.regions}")
     if settings.reserved_space < 0:
         raise ValueError("reserved_space must not be negative")
+    if settings.health_interval < 0:
+        raise ValueError("health_interval must not be negative")
     if settings.propagation_delay < 0:
         raise ValueError("propagation_delay must not be negative")
     if settings.restore_delay < 0 or settings.restore_day_seconds <= 0:

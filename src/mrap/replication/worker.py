@@ -235,4 +235,5 @@ async def _copy_object(
 def replication_worker(services: Services) -> ReplicationWorker:
     """The worker of a gateway process, seeing regions marked down as routing does."""
     marks = RegionMarks(*services.control.shared_connection())
-    return ReplicationWorker(services, Health(services.regions, marks.marked_down))
+    health = Health(services.regions, marks.marked_down, services.settings.health_interval)
+    return ReplicationWorker(services, health)

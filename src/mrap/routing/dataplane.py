@@ -73,7 +73,7 @@ class Router:
         self._latency = LatencyTable(settings.latency)
         self._failover = settings.automatic_failover
         marks = RegionMarks(*services.control.shared_connection())
-        self.health = Health(services.regions, marks.marked_down)
+        self.health = Health(services.regions, marks.marked_down, services.settings.health_interval)
 
     def serves(self, alias: str) -> bool:
         """Whether `alias` names an access point that takes requests (exists and is ready)."""

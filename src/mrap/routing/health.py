@@ -2,7 +2,8 @@
 
 A region is unhealthy when an operator has marked it down (`mrap region down NAME`, kept in
 the control store so every gateway process sees it) or when its store fails its own probe.
-Answers are cached for a second: a probe per request would cost more than the request.
+Answers are cached for a second (`health_interval`): a probe per request would cost more than
+the request.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from collections.abc import Callable, Mapping
 
 from mrap.storage.base import RegionStore
 
-CHECK_INTERVAL = 1.0
-"""Seconds a health answer is reused; a region that fails is skipped within this long."""
-
 
 class Health:
     """Cached health of the region stores of one gateway process."""
@@ -23,18 +21,21 @@ class Health:
         self,
         stores: Mapping[str, RegionStore],
         marked_down: Callable[[], frozenset[str]],
+        interval: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`interval`: seconds an answer is reused; a failing region is skipped within it."""
         self._stores = stores
         self._marked_down = marked_down
+        self._interval = interval
         self._clock = clock
-        self._checked = -CHECK_INTERVAL
+        self._checked = -interval
         self._down: frozenset[str] = frozenset()
 
     def healthy(self, region: str) -> bool:
         """Whether requests may be routed to `region`."""
         now = self._clock()
-        if now - self._checked >= CHECK_INTERVAL:
+        if now - self._checked >= self._interval:
             marked = self._marked_down()
             failing = {name for name, store in self._stores.items() if not store.healthy()}
             self._down = marked | failing
