@@ -20,13 +20,11 @@ from mrap.replication.backfill import belongs
 from mrap.replication.model import ReplicationConfig
 from mrap.replication.permissions import denial
 from mrap.replication.rules import plan
-from mrap.routing.health import Health
 from mrap.services import Services
 from mrap.storage.base import MAX_PART_NUMBER, ObjectInfo, PartInfo, RegionStore
 from mrap.storage.local.files import iter_file
 from mrap.storage.local.replication_workers import new_worker_id
 from mrap.storage.replication_records import ExistingVersion, Replicate, ReplicationTask
-from mrap.store.regions import RegionMarks
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +51,9 @@ def backoff(attempts: int) -> float:
 class ReplicationWorker:
     """Drains the replication queues of every region store of this process."""
 
-    def __init__(self, services: Services, health: Health) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self._health = health
+        self._health = services.health
         self.id = new_worker_id()
 
     async def run(self) -> None:
@@ -234,6 +232,4 @@ async def _copy_object(
 
 def replication_worker(services: Services) -> ReplicationWorker:
     """The worker of a gateway process, seeing regions marked down as routing does."""
-    marks = RegionMarks(*services.control.shared_connection())
-    health = Health(services.regions, marks.marked_down, services.settings.health_interval)
-    return ReplicationWorker(services, health)
+    return ReplicationWorker(services)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from mrap import errors
 from mrap.operation import AccessPointRef
-from mrap.routing.health import Health
 from mrap.routing.latency import LatencyTable
 from mrap.routing.router import choose
 from mrap.services import Services
 from mrap.store.mrap_records import MrapRegion
-from mrap.store.regions import RegionMarks
 
 OPERATIONS = frozenset(
     {
@@ -72,8 +70,7 @@ class Router:
         self._home = settings.home_region
         self._latency = LatencyTable(settings.latency)
         self._failover = settings.automatic_failover
-        marks = RegionMarks(*services.control.shared_connection())
-        self.health = Health(services.regions, marks.marked_down, services.settings.health_interval)
+        self.health = services.health
 
     def serves(self, alias: str) -> bool:
         """Whether `alias` names an access point that takes requests (exists and is ready)."""

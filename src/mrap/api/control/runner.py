@@ -25,7 +25,6 @@ from mrap.store.mrap_records import (
     mrap_arn,
 )
 from mrap.store.mraps import MrapStore
-from mrap.store.regions import RegionMarks
 
 _POLL_SECONDS = 0.1  # how often a runner looks for work queued by other processes
 log = logging.getLogger("mrap.error")
@@ -38,7 +37,7 @@ class Runner:
         self.services = services
         self.store: MrapStore = services.mraps
         # Regions an operator marked down (`mrap region down`) cannot apply a change.
-        self.marks = RegionMarks(*services.control.shared_connection())
+        self.marks = services.marks
 
     async def run(self) -> None:
         """Loop forever: run what is due, then sleep until the next due time (or a poll)."""
