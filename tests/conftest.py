@@ -19,6 +19,9 @@ import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 
+# The web console's fixtures (console_gateway, gw, browser), for the modules that ask for them.
+pytest_plugins = ["consolehttp"]
+
 ACCESS_KEY = "AKIAMRAPTESTROOT0001"
 SECRET_KEY = "mrap-test-secret-key-0000000000000000000"
 

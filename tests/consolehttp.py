@@ -8,12 +8,14 @@ import re
 import secrets
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
-from conftest import Gateway, free_port, make_gateway
+import pytest
+from conftest import ACCESS_KEY, SECRET_KEY, Gateway, free_port, make_gateway
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -156,3 +158,28 @@ def start_console_gateway(tmp: Path) -> tuple[Gateway, int]:
     gw.start()
     wait_for_port(port)
     return gw, port
+
+
+@pytest.fixture(scope="module")
+def console_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Gateway, int]]:
+    """A gateway with its console on, one per test module: (gateway, console port)."""
+    gw, port = start_console_gateway(tmp_path_factory.mktemp(request.module.__name__))
+    yield gw, port
+    if gw.process is not None:
+        gw.stop()
+
+
+@pytest.fixture
+def gw(console_gateway: tuple[Gateway, int]) -> Gateway:
+    """The console's gateway."""
+    return console_gateway[0]
+
+
+@pytest.fixture
+def browser(console_gateway: tuple[Gateway, int]) -> ConsoleBrowser:
+    """A browser signed in to the console as the account's root user."""
+    signed_in = ConsoleBrowser(console_gateway[1])
+    assert signed_in.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
+    return signed_in

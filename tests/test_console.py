@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -22,27 +21,6 @@ from mrap.console.client import Credentials
 from mrap.console.sessions import SessionStore
 
 ACCOUNT = "111122223333"
-
-
-@pytest.fixture(scope="module")
-def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, int]]:
-    gw, port = start_console_gateway(tmp_path_factory.mktemp("console"))
-    yield gw, port
-    if gw.process is not None:
-        gw.stop()
-
-
-@pytest.fixture
-def gw(console_gateway: tuple[Gateway, int]) -> Gateway:
-    return console_gateway[0]
-
-
-@pytest.fixture
-def browser(console_gateway: tuple[Gateway, int]) -> ConsoleBrowser:
-    """A browser signed in as the account's root user."""
-    page_browser = ConsoleBrowser(console_gateway[1])
-    assert page_browser.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
-    return page_browser
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
 import boto3
-import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 from conftest import ACCESS_KEY, SECRET_KEY, Gateway
@@ -26,25 +24,6 @@ from mrap.console.charts import line_chart
 from mrap.console.replication_history import HOUR, History, parse_metrics
 
 ACCOUNT = "111122223333"
-
-
-@pytest.fixture(scope="module")
-def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, int]]:
-    gw, port = start_console_gateway(tmp_path_factory.mktemp("console-failover"))
-    yield gw, port
-    gw.stop()
-
-
-@pytest.fixture
-def gw(console_gateway: tuple[Gateway, int]) -> Gateway:
-    return console_gateway[0]
-
-
-@pytest.fixture
-def browser(console_gateway: tuple[Gateway, int]) -> ConsoleBrowser:
-    signed_in = ConsoleBrowser(console_gateway[1])
-    assert signed_in.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
-    return signed_in
 
 
 def _routes(gw: Gateway) -> BaseClient:

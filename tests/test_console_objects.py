@@ -9,38 +9,18 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterator
 from html import unescape
 from urllib.parse import quote
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from conftest import ACCESS_KEY, SECRET_KEY, Gateway
-from consolehttp import ConsoleBrowser, start_console_gateway
+from conftest import Gateway
+from consolehttp import ConsoleBrowser
 from test_console import s3control
 
 ACCOUNT = "111122223333"
 MIB = 1 << 20
-
-
-@pytest.fixture(scope="module")
-def console_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, int]]:
-    gw, port = start_console_gateway(tmp_path_factory.mktemp("console-objects"))
-    yield gw, port
-    gw.stop()
-
-
-@pytest.fixture
-def gw(console_gateway: tuple[Gateway, int]) -> Gateway:
-    return console_gateway[0]
-
-
-@pytest.fixture
-def browser(console_gateway: tuple[Gateway, int]) -> ConsoleBrowser:
-    signed_in = ConsoleBrowser(console_gateway[1])
-    assert signed_in.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
-    return signed_in
 
 
 @pytest.fixture
