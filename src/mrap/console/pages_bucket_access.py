@@ -21,7 +21,12 @@ from mrap.console.calls_access import (
     put_bucket_request_payment,
 )
 from mrap.console.client import ApiError
-from mrap.console.policy_builder import BUCKET_ACTIONS, EFFECTS, Statement, add_statement
+from mrap.console.policy_builder import (
+    BUCKET_ACTIONS,
+    EFFECTS,
+    add_statement,
+    statement_from_form,
+)
 from mrap.console.web import calls, page_url, redirect, render
 
 _PAYERS = ("BucketOwner", "Requester")
@@ -129,12 +134,7 @@ async def add_policy_statement(request: web.Request) -> web.StreamResponse:
     """Add statement: the editor again with the statement merged in (unsaved)."""
     form = await request.post()
     text = str(form.get("policy", ""))
-    statement = Statement(
-        effect=str(form.get("effect", "")),
-        principal=str(form.get("principal", "")),
-        actions=[str(a) for a in form.getall("action", [])],
-        resources=[r.strip() for r in str(form.get("resources", "")).splitlines() if r.strip()],
-    )
+    statement = statement_from_form(form)
     try:
         merged = add_statement(text, statement, BUCKET_ACTIONS)
     except ApiError as exc:

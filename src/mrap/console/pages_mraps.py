@@ -13,7 +13,12 @@ from mrap.console.calls_access import get_account_public_access_block
 from mrap.console.client import ApiError
 from mrap.console.operations import describe_all
 from mrap.console.pages_failover import replication_values
-from mrap.console.policy_builder import ACCESS_POINT_ACTIONS, EFFECTS, Statement, add_statement
+from mrap.console.policy_builder import (
+    ACCESS_POINT_ACTIONS,
+    EFFECTS,
+    add_statement,
+    statement_from_form,
+)
 from mrap.console.web import calls, page_url, redirect, render, state
 
 _FINISHED = ("SUCCEEDED", "FAILED")
@@ -191,12 +196,7 @@ async def add_policy_statement(request: web.Request) -> web.StreamResponse:
     """Add statement: the editor again, its text with the new statement merged in (unsaved)."""
     form = await request.post()
     text = str(form.get("policy", ""))
-    statement = Statement(
-        effect=str(form.get("effect", "")),
-        principal=str(form.get("principal", "")),
-        actions=[str(a) for a in form.getall("action", [])],
-        resources=[r.strip() for r in str(form.get("resources", "")).splitlines() if r.strip()],
-    )
+    statement = statement_from_form(form)
     try:
         merged = add_statement(text, statement, ACCESS_POINT_ACTIONS)
     except ApiError as exc:

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp.web import FileField
+from multidict import MultiMapping
+
 from mrap.console.client import ApiError
 
 EFFECTS = ("Allow", "Deny")
@@ -47,6 +50,16 @@ class Statement:
     principal: str
     actions: list[str]
     resources: list[str]
+
+
+def statement_from_form(form: MultiMapping[str | bytes | bytearray | FileField]) -> Statement:
+    """The statement the Add statement form's fields describe (checked when it is added)."""
+    return Statement(
+        effect=str(form.get("effect", "")),
+        principal=str(form.get("principal", "")),
+        actions=[str(a) for a in form.getall("action", [])],
+        resources=[r.strip() for r in str(form.get("resources", "")).splitlines() if r.strip()],
+    )
 
 
 def principal_of(text: str) -> str | dict[str, str]:
