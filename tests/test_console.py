@@ -367,3 +367,51 @@ def test_sts_session_credentials_sign_in_and_act_as_their_user(
     assert signed_in.status == 303
     page = browser.get("/buckets")
     assert page.status == 200 and f"arn:aws:iam::{ACCOUNT}:user/{user}" in page.text
+
+
+def test_create_a_bucket_with_object_lock_and_object_ownership(
+    browser: ConsoleBrowser, gw: Gateway
+) -> None:
+    form = browser.get("/create/bucket")
+    assert (
+        'id="ownership-BucketOwnerEnforced" name="ownership" value="BucketOwnerEnforced" checked'
+        in (form.text)
+    )
+    assert 'id="object_lock" name="object_lock"' in form.text and "Enable Object Lock" in form.text
+    locked = name("locked")
+    created = browser.submit(
+        "/create/bucket",
+        "/create/bucket",
+        {"name": locked, "region": "eu-west-1", "object_lock": "on", "ownership": "ObjectWriter"},
+    )
+    assert created.status == 303 and created.location == f"/buckets/{locked}"
+    s3 = gw.client()
+    assert s3.get_bucket_location(Bucket=locked)["LocationConstraint"] == "eu-west-1"
+    lock = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+    rules = s3.get_bucket_ownership_controls(Bucket=locked)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "ObjectWriter"}]
+
+    plain = name("plain")
+    assert (
+        browser.submit("/create/bucket", "/create/bucket", {"name": plain, "region": "us-east-1"})
+    ).status == 303
+    with pytest.raises(ClientError) as missing:
+        s3.get_object_lock_configuration(Bucket=plain)
+    assert missing.value.response["Error"]["Code"] == "ObjectLockConfigurationNotFoundError"
+    rules = s3.get_bucket_ownership_controls(Bucket=plain)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+    # A value the gateway refuses comes back with its text, the choices kept, nothing created.
+    bad = name("badowner")
+    refused = browser.submit(
+        "/create/bucket",
+        "/create/bucket",
+        {"name": bad, "region": "us-east-1", "object_lock": "on", "ownership": "Nobody"},
+    )
+    assert refused.status == 400
+    assert "InvalidArgument" in refused.text and "x-amz-object-ownership" in refused.text
+    assert 'id="object_lock" name="object_lock" aria-describedby' in refused.text
+    assert re.search(r'id="object_lock"[^>]*checked', refused.text)
+    assert not bucket_exists(gw, bad)

@@ -325,14 +325,20 @@ class Calls:
                 self._regions[bucket] = "us-east-1"
         return self._regions[bucket]
 
-    async def create_bucket(self, bucket: str, region: str) -> None:
-        """S3 CreateBucket in `region`."""
+    async def create_bucket(
+        self, bucket: str, region: str, object_lock: bool = False, ownership: str = ""
+    ) -> None:
+        """S3 CreateBucket in `region`, with Object Lock enabled when asked and the Object
+        Ownership setting when given (the gateway checks its value)."""
         body = b""
         if region != "us-east-1":
             doc = Element("CreateBucketConfiguration", xmlns=S3_NAMESPACE)
             SubElement(doc, "LocationConstraint").text = region
             body = tostring(doc, encoding="utf-8")
-        await self.s3("PUT", bucket, body=body, region=region)
+        headers = [("x-amz-bucket-object-lock-enabled", "true")] if object_lock else []
+        if ownership:
+            headers.append(("x-amz-object-ownership", ownership))
+        await self.s3("PUT", bucket, headers=headers, body=body, region=region)
 
     async def delete_bucket(self, bucket: str) -> None:
         """S3 DeleteBucket."""

@@ -20,22 +20,49 @@ async def list_page(request: web.Request) -> web.StreamResponse:
     return render(request, "buckets.html", buckets=buckets)
 
 
+# The x-amz-object-ownership values with the AWS console's words for them; the first is
+# S3's default for new buckets.
+OWNERSHIPS = (
+    ("BucketOwnerEnforced", "ACLs disabled (recommended)", "Bucket owner enforced"),
+    ("BucketOwnerPreferred", "ACLs enabled", "Bucket owner preferred"),
+    ("ObjectWriter", "ACLs enabled", "Object writer"),
+)
+
+
 async def create_page(request: web.Request) -> web.StreamResponse:
     """The create-bucket form."""
-    region = state(request).regions[0]
-    return render(request, "bucket_create.html", error=None, name="", region=region)
+    return render(
+        request,
+        "bucket_create.html",
+        error=None,
+        name="",
+        region=state(request).regions[0],
+        ownerships=OWNERSHIPS,
+        ownership=OWNERSHIPS[0][0],
+        object_lock=False,
+    )
 
 
 async def create(request: web.Request) -> web.StreamResponse:
-    """CreateBucket in the chosen region."""
+    """CreateBucket in the chosen region, with its Object Ownership and Object Lock."""
     form = await request.post()
     name = str(form.get("name", "")).strip()
     region = str(form.get("region", "us-east-1"))
+    ownership = str(form.get("ownership", ""))
+    object_lock = form.get("object_lock") == "on"
     try:
-        await calls(request).create_bucket(name, region)
+        await calls(request).create_bucket(name, region, object_lock, ownership)
     except ApiError as exc:
         return render(
-            request, "bucket_create.html", status=exc.status, error=exc, name=name, region=region
+            request,
+            "bucket_create.html",
+            status=exc.status,
+            error=exc,
+            name=name,
+            region=region,
+            ownerships=OWNERSHIPS,
+            ownership=ownership,
+            object_lock=object_lock,
         )
     return redirect(page_url("buckets", name))
 

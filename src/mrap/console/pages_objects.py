@@ -8,16 +8,29 @@ from aiohttp import BodyPartReader, web
 from mrap.console.calls_objects import object_details
 from mrap.console.client import error_from
 from mrap.console.uploads import upload_file
-from mrap.console.web import SESSION, calls, csrf_ok, page_url, redirect, refuse, render
+from mrap.console.web import (
+    SESSION,
+    calls,
+    csrf_ok,
+    page_url,
+    redirect,
+    refuse,
+    render,
+    streams_its_form,
+)
 
 _PASSED_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified")
 _MISSING_TOKEN = "The form is missing its security token. Reload it."
 
 
+@streams_its_form
 async def upload(request: web.Request) -> web.StreamResponse:
     """PutObject (multipart above 16 MiB) of each file of a multipart form: the CSRF token
     first, then the prefix, then the files."""
     bucket = request.match_info["bucket"]
+    if request.content_type != "multipart/form-data":
+        # The guard has read and checked this form already; it can hold no file.
+        return redirect(page_url("buckets", bucket, message="Choose a file to upload."))
     reader = await request.multipart()
     fields: dict[str, str] = {}
     api = calls(request)

@@ -39,8 +39,17 @@ _SECURITY_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SESSION = "console.session"
-SESSION_ID = "console.session_id"
+SESSION = web.RequestKey("console.session", Session)
+SESSION_ID = web.RequestKey("console.session_id", str)
+# Handlers that stream a multipart form and check its CSRF token themselves, before acting.
+_STREAMED_FORMS: set[Handler] = set()
+
+
+def streams_its_form(handler: Handler) -> Handler:
+    """Mark a handler that reads its multipart form as a stream and checks the CSRF token (its
+    first field) itself; every other handler's form is read and checked by the guard."""
+    _STREAMED_FORMS.add(handler)
+    return handler
 
 
 class ConsoleState:
@@ -113,8 +122,7 @@ def state(request: web.Request) -> ConsoleState:
 
 def session(request: web.Request) -> Session:
     """The signed-in session of a request that passed the guard."""
-    found: Session = request[SESSION]
-    return found
+    return request[SESSION]
 
 
 def calls(request: web.Request) -> Calls:
@@ -191,13 +199,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     elif not public:
         target = request.path_qs if request.method in _SAFE_METHODS else "/"
         return redirect(page_url("signin", next=target))
-    # Uploads are multipart and check their token as the first part (pages_buckets.upload).
-    if (
-        current is not None
-        and request.method not in _SAFE_METHODS
-        and not public
-        and request.content_type != "multipart/form-data"
-    ):
+    # Uploads are multipart and check their token as the first part (pages_objects.upload);
+    # only they: any other handler would act on a multipart form the guard had not checked.
+    streamed = (
+        request.match_info.handler in _STREAMED_FORMS
+        and request.content_type == "multipart/form-data"
+    )
+    if current is not None and request.method not in _SAFE_METHODS and not public and not streamed:
         form = await request.post()
         if not csrf_ok(current, str(form.get("csrf", ""))):
             return refuse(request, "The form is missing its security token. Reload it.")
