@@ -16,8 +16,11 @@ from xml.etree.ElementTree import Element
 
 from multidict import CIMultiDictProxy, MultiDictProxy
 
+from mrap import errors
 from mrap.auth.principal import Principal
 from mrap.iam import Caller, PolicyDocument
+from mrap.storage.base import RegionStore
+from mrap.store.control_records import BucketRecord
 
 if TYPE_CHECKING:
     from mrap.services import Services
@@ -110,6 +113,16 @@ class OpRequest:
     # The account a Requester Pays bucket charges for this request (set by authorization
     # once the requester has agreed to pay); empty when the bucket owner pays.
     charged_to: str = ""
+    # The bucket an S3 request acts on and its region's store, set by the pipeline once the
+    # bucket is found and the caller authorized (`authorized_bucket`).
+    bucket_record: BucketRecord | None = None
+    bucket_store: RegionStore | None = None
+
+    def authorized_bucket(self) -> tuple[BucketRecord, RegionStore]:
+        """The request's bucket and its store, as the pipeline found and authorized them."""
+        if self.bucket_record is None or self.bucket_store is None:
+            raise errors.InternalError()  # an operation declared without a bucket
+        return self.bucket_record, self.bucket_store
 
 
 @dataclass
@@ -130,6 +143,9 @@ class Rule(Enum):
     IDENTITY = "identity"  # the caller's identity policies (its own account's root: always)
     IAM = "iam"  # the same, answered with IAM's AccessDenied messages
     TRUST = "trust"  # a role's trust policy with the caller's identity policies (AssumeRole)
+    # S3: the request's bucket must exist (NoSuchBucket first); then identity ∧ access point
+    # ∧ bucket policy, Block Public Access, ACLs, Requester Pays (`mrap.authz.access`).
+    BUCKET = "bucket"
     NONE = "none"  # no permission is needed (AWS documents none): `Access.note` says why
 
 
@@ -146,6 +162,8 @@ class Access:
     actions: tuple[str, ...] = ()
     also: tuple[tuple[str, str], ...] = ()
     note: str = ""
+    owner_only: bool = False  # S3: only the bucket owner's account (bucket policy, payer)
+    region_on_denial: bool = False  # S3: AccessDenied names the bucket's region (HeadBucket)
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,18 @@ class Endpoint:
 # Parses a request for one operation: checks its parameters (their errors come first) and
 # binds them, typed, to the resource and the handler.
 Parser = Callable[["Services", OpRequest], Endpoint]
+
+
+class Declared(Protocol):
+    """An operation as the pipeline runs it: its declaration and its parser."""
+
+    @property
+    def access(self) -> Access:
+        """What the caller must be allowed before the handler runs."""
+
+    @property
+    def parse(self) -> Parser:
+        """Checks the request's parameters and binds them to the resource and the handler."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ _VERSION_ACTIONS = {
     "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
     "s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
     "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
+    "s3:GetObjectAcl": "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl": "s3:PutObjectVersionAcl",
 }
 """Actions that S3 authorizes as their *Version form when the request names a versionId."""
 _RESTRICT_PUBLIC_BUCKETS = 3  # position of the flag in a Block Public Access string

@@ -4,16 +4,19 @@ operation's declaration (`Access`) before the handler runs."""
 from __future__ import annotations
 
 from mrap import errors
-from mrap.authz.access import authorize_identity
+from mrap.authz.access import authorize, authorize_identity, find_bucket
 from mrap.iam import DecidedBy, RequestContext, evaluate
 from mrap.operation import Access, Endpoint, OpRequest, Rule
+from mrap.services import Services
 
 
-def authorize_declared(req: OpRequest, access: Access, endpoint: Endpoint) -> None:
+def authorize_declared(
+    services: Services, req: OpRequest, access: Access, endpoint: Endpoint
+) -> None:
     """Refuse the request unless the caller may do what its operation declares.
 
-    What `access.note` names (DeleteObjects' keys, an access point's buckets) the handler
-    asks for as second decisions.
+    What `access.note` names (DeleteObjects' keys, a copy's source, an access point's
+    buckets) the handler asks for as second decisions.
     """
     if access.rule is Rule.NONE:
         return
@@ -21,6 +24,9 @@ def authorize_declared(req: OpRequest, access: Access, endpoint: Endpoint) -> No
         if endpoint.decide is None:
             raise ValueError(f"{access} needs a decision bound by the operation's parser")
         endpoint.decide()
+        return
+    if access.rule is Rule.BUCKET:
+        _authorize_bucket(services, req, access)
         return
     if not access.actions and not access.also:
         return  # only second decisions (see access.note)
@@ -34,6 +40,23 @@ def authorize_declared(req: OpRequest, access: Access, endpoint: Endpoint) -> No
             authorize_identity(req, action, resource.arn, resource.account)
     for action, arn in access.also:
         authorize_identity(req, action, arn, resource.account)
+
+
+def _authorize_bucket(services: Services, req: OpRequest, access: Access) -> None:
+    """Find the request's bucket (NoSuchBucket first), check that the caller may act on it
+    or its object, and hand both to the handler (`OpRequest.authorized_bucket`)."""
+    record = find_bucket(services, req.bucket)
+    store = services.regions[record.region]
+    if access.owner_only and (req.principal.anonymous or req.caller.account != record.account_id):
+        raise errors.AccessDenied()
+    if access.actions:
+        try:
+            authorize(req, record, store=store)
+        except errors.AccessDenied as exc:
+            if access.region_on_denial:
+                raise exc.with_headers({"x-amz-bucket-region": record.region}) from None
+            raise
+    req.bucket_record, req.bucket_store = record, store
 
 
 def authorize_iam(req: OpRequest, action: str, resource: str) -> None:

@@ -2,9 +2,9 @@
 an access point, route it to a regional bucket), parse it into a typed endpoint, authorize it
 from its declaration, invoke its handler.
 
-S3 Control, IAM and STS operations are declared in their tables (`Route.access`) and
-authorized here before their handlers run; S3's handlers still decide through `mrap.authz`
-themselves (`Dispatch.handler`).
+Every operation (S3, S3 Control, IAM, STS) is declared in its API's table (`access`) and
+authorized here before its handler runs; handlers ask only for the second decisions their
+declaration names.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mrap.auth.rules import Authentication
 from mrap.auth.sigv4a import region_set_allows
 from mrap.authz.declared import authorize_declared
 from mrap.edge import addressing, query
-from mrap.operation import AccessPointRef, Handler, OpRequest, OpResponse, Route
+from mrap.operation import AccessPointRef, Declared, OpRequest, OpResponse
 from mrap.routing import dataplane
 from mrap.services import Services
 
@@ -36,8 +36,7 @@ class Dispatch:
     bucket: str = ""  # for an access point request: the regional bucket it was routed to
     access_point: AccessPointRef | None = None
     params: Mapping[str, str] = field(default_factory=dict)
-    route: Route | None = None  # a declared operation (S3 Control, IAM, STS)
-    handler: Handler | None = None  # an S3 operation
+    operation: Declared | None = None
 
 
 def check_region_set(auth: Authentication, region: str, query_pairs: list[tuple[str, str]]) -> None:
@@ -83,7 +82,7 @@ def resolve_s3(
         dataplane.check_operation(operation.name)
     if operation.handler is None:
         raise table.not_implemented(operation)
-    dispatch = Dispatch(operation.action, query_pairs, bucket, handler=operation.handler)
+    dispatch = Dispatch(operation.action, query_pairs, bucket, operation=operation)
     if alias:
         dispatch.access_point, routed = router.route(alias)
         dispatch.bucket = routed.bucket
@@ -122,7 +121,7 @@ def resolve_control(
 ) -> Dispatch:
     """Resolve an S3 Control request: its declared route and named parameters."""
     route, params = control_table.resolve(method, raw_path, headers)
-    return Dispatch(route.action, query_pairs, params=params, route=route)
+    return Dispatch(route.action, query_pairs, params=params, operation=route)
 
 
 def resolve_query(
@@ -133,15 +132,14 @@ def resolve_query(
         raise errors.MissingAuthenticationToken()
     params = query.params(query_pairs, form)
     route = query.route(api, params)
-    return Dispatch(route.action, query_pairs, params=params, route=route)
+    return Dispatch(route.action, query_pairs, params=params, operation=route)
 
 
 async def invoke(services: Services, dispatch: Dispatch, req: OpRequest) -> OpResponse:
-    """Parse a declared operation into its typed endpoint, authorize it from its declaration,
-    and run it; an S3 operation's handler runs as it is."""
-    if dispatch.route is None:
-        assert dispatch.handler is not None  # resolve_s3 refuses operations without one
-        return await dispatch.handler(services, req)
-    endpoint = dispatch.route.parse(services, req)
-    authorize_declared(req, dispatch.route.access, endpoint)
+    """Parse the operation into its typed endpoint (parameter errors first), authorize it from
+    its declaration, and run its handler."""
+    operation = dispatch.operation
+    assert operation is not None  # every resolve step names one
+    endpoint = operation.parse(services, req)
+    authorize_declared(services, req, operation.access, endpoint)
     return await endpoint.invoke()

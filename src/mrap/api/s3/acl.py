@@ -12,7 +12,7 @@ from __future__ import annotations
 from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
 from mrap.api.s3.versioning import check_version_id, existing_version, not_found, version_headers
-from mrap.authz.access import blocked, owned_bucket
+from mrap.authz.access import blocked
 from mrap.authz.acl_eval import ENFORCED, acls_enabled
 from mrap.authz.acl_model import (
     Acl,
@@ -158,7 +158,7 @@ async def _requested_acl(
 
 async def get_bucket_acl(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?acl."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     return OpResponse(
         body=XmlDoc("AccessControlPolicy", policy_children(bucket_acl(services, record)))
     )
@@ -166,7 +166,7 @@ async def get_bucket_acl(services: Services, req: OpRequest) -> OpResponse:
 
 async def put_bucket_acl(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?acl: a canned ACL, grant headers, or an AccessControlPolicy document."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     owner = party(services, record.account_id)
     acl, owner_only = await _requested_acl(services, req, owner, owner, grant_write=True)
     if not acls_enabled(record):
@@ -181,15 +181,10 @@ async def put_bucket_acl(services: Services, req: OpRequest) -> OpResponse:
 # Object ACLs
 
 
-def _version_action(base: str, version_id: str | None) -> str | None:
-    return base.replace("Object", "ObjectVersion", 1) if version_id is not None else None
-
-
 async def get_object_acl(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?acl."""
     version_id = check_version_id(req)
-    action = _version_action("s3:GetObjectAcl", version_id)
-    record, store = owned_bucket(services, req, action=action)
+    record, store = req.authorized_bucket()
     info = existing_version(store, req, version_id)
     doc = XmlDoc("AccessControlPolicy", policy_children(object_acl(services, record, info)))
     return OpResponse(headers=version_headers(info), body=doc)
@@ -198,8 +193,7 @@ async def get_object_acl(services: Services, req: OpRequest) -> OpResponse:
 async def put_object_acl(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?acl: replace a version's ACL."""
     version_id = check_version_id(req)
-    action = _version_action("s3:PutObjectAcl", version_id)
-    record, store = owned_bucket(services, req, action=action)
+    record, store = req.authorized_bucket()
     info = existing_version(store, req, version_id)
     current = object_acl(services, record, info)
     owner = Party(current.owner, current.owner_account)

@@ -6,7 +6,6 @@ from mrap import errors
 from mrap.api.s3.checksums import checksum_type
 from mrap.api.s3.conditions import http_date
 from mrap.api.s3.versioning import check_version_id, not_found, version_headers
-from mrap.authz.access import owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, PartInfo
@@ -78,7 +77,7 @@ def _parts(
 async def get_object_attributes(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?attributes, the attributes named by `x-amz-object-attributes`."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
+    _, store = req.authorized_bucket()
     wanted = _wanted(req.headers.get("x-amz-object-attributes"))
     marker = _number(req.headers.get("x-amz-part-number-marker"), "part-number-marker", 0)
     limit = min(_number(req.headers.get("x-amz-max-parts"), "max-parts", MAX_PARTS), MAX_PARTS)

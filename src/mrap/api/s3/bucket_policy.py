@@ -7,11 +7,10 @@ engine decides (the owner's root is never locked out of the policy operations).
 from __future__ import annotations
 
 from mrap import errors
-from mrap.authz.access import authorize, blocked, bucket_policy, find_bucket, flag
+from mrap.authz.access import blocked, bucket_policy, flag
 from mrap.iam import BUCKET_POLICY_MAX_BYTES, PolicyError, PolicyKind, parse_policy
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.services import Services
-from mrap.store.control_records import BucketRecord
 
 PUBLIC_ACCESS_BLOCK_FIELDS = (
     "BlockPublicAcls",
@@ -24,18 +23,9 @@ PUBLIC_ACCESS_BLOCK_FIELDS = (
 _BLOCK_PUBLIC_POLICY = 2
 
 
-def _owner_bucket(services: Services, req: OpRequest) -> BucketRecord:
-    """The request's bucket, if the caller's account owns it and may perform the action."""
-    record = find_bucket(services, req.bucket)
-    if req.principal.anonymous or req.principal.account_id != record.account_id:
-        raise errors.AccessDenied()
-    authorize(req, record)
-    return record
-
-
 async def get_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?policy: the policy as it was put."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     if record.policy is None:
         raise errors.NoSuchBucketPolicy(BucketName=record.name)
     return OpResponse(
@@ -45,7 +35,7 @@ async def get_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
 
 async def put_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?policy: validate and store a bucket policy."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     data = await req.body.read_all(1 << 20)
     if len(data) > BUCKET_POLICY_MAX_BYTES:
         raise errors.PolicyTooLarge()
@@ -69,14 +59,14 @@ async def put_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
 
 async def delete_bucket_policy(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?policy: remove the policy (204 whether or not there was one)."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     services.control.set_bucket_policy(record.name, None)
     return OpResponse(status=204)
 
 
 async def get_bucket_policy_status(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?policyStatus: whether the bucket's policy is public."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     if record.policy is None:
         raise errors.NoSuchBucketPolicy(BucketName=record.name)
     public = bucket_policy(record.policy)[1]
@@ -85,7 +75,7 @@ async def get_bucket_policy_status(services: Services, req: OpRequest) -> OpResp
 
 async def get_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?publicAccessBlock: the bucket's four settings."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     if record.public_access_block is None:
         raise errors.NoSuchPublicAccessBlockConfiguration(BucketName=record.name)
     children = [(name, flag(record, i)) for i, name in enumerate(PUBLIC_ACCESS_BLOCK_FIELDS)]
@@ -101,7 +91,7 @@ def _bool(text: str | None) -> bool:
 
 async def put_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?publicAccessBlock: replace the four settings (absent ones are false)."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     doc = await req.body.read_xml()
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -115,6 +105,6 @@ async def put_public_access_block(services: Services, req: OpRequest) -> OpRespo
 
 async def delete_public_access_block(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?publicAccessBlock: remove the settings (nothing blocked then)."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     services.control.set_public_access_block(record.name, None)
     return OpResponse(status=204)

@@ -11,7 +11,6 @@ from mrap.api.s3 import object_lock
 from mrap.api.s3.acl import acl_for_new_bucket
 from mrap.api.s3.ownership import requested_ownership
 from mrap.auth.scope import check_create_bucket, signing_region
-from mrap.authz.access import authorize, authorize_identity, find_bucket, owned_bucket
 from mrap.names import check_bucket_name
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.services import Services
@@ -30,8 +29,6 @@ def _region_for(services: Services, constraint: str) -> str:
 
 async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}: claim the name globally and create it in the chosen region."""
-    account = req.principal.account_id
-    authorize_identity(req, "s3:CreateBucket", f"arn:aws:s3:::{req.bucket}", account)
     check_bucket_name(req.bucket)
     constraint = ""
     doc = await req.body.read_xml()
@@ -64,7 +61,7 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
 
 async def delete_bucket(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}: only an empty bucket."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     if services.mraps.bucket_in_use(record.name):
         raise errors.BucketHasAccessPointsAttached(BucketName=record.name)
     await store.delete_bucket(record.name)
@@ -74,18 +71,13 @@ async def delete_bucket(services: Services, req: OpRequest) -> OpResponse:
 
 async def head_bucket(services: Services, req: OpRequest) -> OpResponse:
     """HEAD /{bucket}: existence, access and region."""
-    record = find_bucket(services, req.bucket)
-    headers = {"x-amz-bucket-region": record.region}
-    try:
-        authorize(req, record)
-    except errors.AccessDenied as exc:
-        raise exc.with_headers(headers) from None
-    return OpResponse(headers=headers)
+    record, _ = req.authorized_bucket()
+    return OpResponse(headers={"x-amz-bucket-region": record.region})
 
 
 async def get_bucket_location(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?location: the region, empty for us-east-1 as S3 answers."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     region = "" if record.region == "us-east-1" else record.region
     return OpResponse(body=XmlDoc("LocationConstraint", text=region))
 
@@ -107,7 +99,6 @@ def _decode_token(token: str) -> str:
 
 async def list_buckets(services: Services, req: OpRequest) -> OpResponse:
     """GET /: the caller's buckets, with the optional prefix, region and page filters."""
-    authorize_identity(req, "s3:ListAllMyBuckets", "arn:aws:s3:::*", req.principal.account_id)
     account = services.control.ensure_account(req.principal.account_id)
     prefix = req.query.get("prefix", "")
     region = req.query.get("bucket-region")

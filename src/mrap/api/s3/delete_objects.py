@@ -8,7 +8,7 @@ from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
 from mrap.api.s3.object_lock import check_deletable
 from mrap.api.s3.versioning import valid_version_id
-from mrap.authz.access import authorize, find_bucket
+from mrap.authz.access import authorize
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.replication.rules import plan
 from mrap.services import Services
@@ -20,8 +20,7 @@ MAX_KEYS = 1000
 
 async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}?delete: delete up to 1000 keys, reporting each (or errors only, quiet)."""
-    record = find_bucket(services, req.bucket)
-    store = services.regions[record.region]
+    record, store = req.authorized_bucket()
     if record.policy is None:
         authorize(req, record)  # nothing can grant anyone but the owner: refuse the request
     if not any(h in req.headers for h in ("content-md5", *_CHECKSUM_HEADERS)):

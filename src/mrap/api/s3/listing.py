@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from mrap import errors
-from mrap.authz.access import find_bucket, owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
 from mrap.services import Services
 from mrap.storage.base import ListPage
@@ -92,8 +91,8 @@ def _owner(services: Services, account_id: str) -> XmlChildren:
     return [("ID", account.canonical_id), ("DisplayName", account.id)]
 
 
-def _list(services: Services, req: OpRequest, after: str, limit: int) -> ListPage:
-    record, store = owned_bucket(services, req)
+def _list(req: OpRequest, after: str, limit: int) -> ListPage:
+    record, store = req.authorized_bucket()
     if limit == 0:
         return ListPage([], truncated=False)
     return store.list_objects(
@@ -120,17 +119,24 @@ def _untoken(token: str) -> str:
         ) from None
 
 
-async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
-    """GET /{bucket}?list-type=2."""
+def v2_params(req: OpRequest) -> tuple[int, bool, str | None, str, str]:
+    """ListObjectsV2's page size, encoding, token, start-after and where the page starts,
+    checked (before access)."""
     limit = page_size(req, "max-keys")
     url = url_encoded(req)
     token = req.query.get("continuation-token")
     start_after = req.query.get("start-after", "")
     after = _untoken(token) if token is not None else start_after
-    page = _list(services, req, after, limit)
+    return limit, url, token, start_after, after
+
+
+async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
+    """GET /{bucket}?list-type=2."""
+    limit, url, token, start_after, after = v2_params(req)
+    page = _list(req, after, limit)
     owner = None
     if req.query.get("fetch-owner") == "true":
-        owner = _owner(services, find_bucket(services, req.bucket).account_id)
+        owner = _owner(services, req.authorized_bucket()[0].account_id)
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
         ("Prefix", encoded(req.query.get("prefix", ""), url)),
@@ -147,12 +153,16 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
     return OpResponse(body=XmlDoc("ListBucketResult", children))
 
 
+def v1_params(req: OpRequest) -> tuple[int, bool]:
+    """ListObjects' page size and encoding, checked (before access)."""
+    return page_size(req, "max-keys"), url_encoded(req)
+
+
 async def list_objects(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}: ListObjects version 1, paged by marker."""
-    limit = page_size(req, "max-keys")
-    url = url_encoded(req)
+    limit, url = v1_params(req)
     marker = req.query.get("marker", "")
-    page = _list(services, req, marker, limit)
+    page = _list(req, marker, limit)
     delimiter = req.query.get("delimiter")
     next_marker = page.entries[-1].key if page.truncated and delimiter else None
     children: list[tuple[str, XmlValue]] = [
@@ -165,6 +175,6 @@ async def list_objects(services: Services, req: OpRequest) -> OpResponse:
         ("IsTruncated", page.truncated),
         ("EncodingType", "url" if url else None),
     ]
-    owner = _owner(services, find_bucket(services, req.bucket).account_id)
+    owner = _owner(services, req.authorized_bucket()[0].account_id)
     children += _page_children(page, url, owner)
     return OpResponse(body=XmlDoc("ListBucketResult", children))

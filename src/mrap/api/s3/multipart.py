@@ -19,7 +19,6 @@ from mrap.api.s3.parts import part_number
 from mrap.api.s3.storage_class import requested_class
 from mrap.api.s3.tagging import with_header_tags
 from mrap.api.s3.versioning import written_headers
-from mrap.authz.access import find_bucket, owned_bucket
 from mrap.names import check_key
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.replication.rules import plan
@@ -33,7 +32,7 @@ _MAX_PARTS_PAGE = 1000
 
 def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload]:
     """The request's bucket store and upload (`uploadId`); NoSuchUpload if it is not open."""
-    _, store = owned_bucket(services, req)
+    _, store = req.authorized_bucket()
     upload_id = req.query.get("uploadId", "")
     upload = store.get_upload(req.bucket, req.key, upload_id)
     if upload is None:
@@ -43,7 +42,7 @@ def find_upload(services: Services, req: OpRequest) -> tuple[RegionStore, Upload
 
 async def create_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploads."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     check_key(req.key)
     refuse_encryption(req.headers)
     info = with_header_tags(metadata_from(req.headers, req.key), req.headers)
@@ -134,7 +133,7 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
     info.checksums, info.checksum_type, kept = multipart_checksums.complete(
         req.headers, upload.info, chosen, {n: c for n, _, c in requested}, upload.upload_id
     )
-    replicate = plan(find_bucket(services, req.bucket), req.key, info.tags)
+    replicate = plan(req.authorized_bucket()[0], req.key, info.tags)
     version_id = await store.complete_upload(upload, kept, info, condition, replicate)
     doc = XmlDoc(
         "CompleteMultipartUploadResult",
@@ -168,7 +167,7 @@ async def list_parts(services: Services, req: OpRequest) -> OpResponse:
         raise errors.InvalidArgument("part-number-marker and max-parts must not be negative")
     parts = store.list_parts(upload, after=marker, limit=limit + 1)
     page, truncated = parts[:limit], len(parts) > limit
-    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
+    account = services.control.ensure_account(req.authorized_bucket()[0].account_id)
     owner = [("ID", account.canonical_id), ("DisplayName", account.id)]
     children: list[tuple[str, XmlValue]] = [
         ("Bucket", req.bucket),

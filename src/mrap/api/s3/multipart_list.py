@@ -6,18 +6,21 @@ from datetime import UTC, datetime
 
 from mrap.api.s3 import multipart_checksums
 from mrap.api.s3.listing import encoded, page_size, url_encoded
-from mrap.authz.access import find_bucket, owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.services import Services
 
 MAX_UPLOADS = 1000
 
 
+def uploads_params(req: OpRequest) -> tuple[int, bool]:
+    """ListMultipartUploads' page size and encoding, checked (before access)."""
+    return page_size(req, "max-uploads", MAX_UPLOADS), url_encoded(req)
+
+
 async def list_multipart_uploads(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?uploads, paged by key-marker and upload-id-marker."""
-    limit = page_size(req, "max-uploads", MAX_UPLOADS)
-    url = url_encoded(req)
-    record, store = owned_bucket(services, req)
+    limit, url = uploads_params(req)
+    record, store = req.authorized_bucket()
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
     key_marker = req.query.get("key-marker", "")
@@ -36,7 +39,7 @@ async def list_multipart_uploads(services: Services, req: OpRequest) -> OpRespon
         last = page.entries[-1]
         next_key = last.key
         next_upload_id = last.upload.upload_id if last.upload is not None else ""
-    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
+    account = services.control.ensure_account(req.authorized_bucket()[0].account_id)
     owner = [("ID", account.canonical_id), ("DisplayName", account.id)]
     children: list[tuple[str, XmlValue]] = [
         ("Bucket", req.bucket),

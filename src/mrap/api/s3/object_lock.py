@@ -10,7 +10,7 @@ from typing import Any
 
 from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
-from mrap.authz.access import authorize, owned_bucket
+from mrap.authz.access import authorize
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, Versioning
@@ -97,7 +97,7 @@ def _rule_from_xml(rule: Any) -> dict[str, Any]:
 async def put_object_lock_configuration(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?object-lock: enable Object Lock (a versioned bucket) and set or clear its
     default retention."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -116,7 +116,7 @@ async def put_object_lock_configuration(services: Services, req: OpRequest) -> O
 
 async def get_object_lock_configuration(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?object-lock: whether Object Lock is on, and the default retention."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     config = config_of(record)
     if config is None:
         raise errors.ObjectLockConfigurationNotFoundError(BucketName=record.name)

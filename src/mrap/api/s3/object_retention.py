@@ -15,7 +15,6 @@ from mrap.api.s3.object_lock import (
     retained,
 )
 from mrap.api.s3.versioning import check_version_id, existing_version, not_found
-from mrap.authz.access import owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.services import Services
 from mrap.storage.base import ObjectInfo, RegionStore
@@ -32,7 +31,7 @@ async def _set(
 async def put_object_legal_hold(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?legal-hold: set a version's legal hold ON or OFF."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     require_lock(record)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
@@ -47,7 +46,7 @@ async def put_object_legal_hold(services: Services, req: OpRequest) -> OpRespons
 async def get_object_legal_hold(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?legal-hold: a version's legal hold status."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     require_lock(record)
     info = existing_version(store, req, version_id)
     if not info.legal_hold:
@@ -70,7 +69,7 @@ async def put_object_retention(services: Services, req: OpRequest) -> OpResponse
     """PUT /{bucket}/{key}?retention: set (or, bypassing GOVERNANCE, shorten or remove) a
     version's retention."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     require_lock(record)
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
@@ -104,7 +103,7 @@ async def put_object_retention(services: Services, req: OpRequest) -> OpResponse
 async def get_object_retention(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?retention: a version's retention mode and date."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     require_lock(record)
     info = existing_version(store, req, version_id)
     if not info.lock_mode:

@@ -72,7 +72,7 @@ def check_upload_length(req: OpRequest, maximum: int) -> None:
 
 async def put_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}: store a whole object."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     check_key(req.key)
     refuse_encryption(req.headers)
     check_upload_length(req, MAX_PUT_SIZE)
@@ -116,8 +116,8 @@ def _checksum_mode(req: OpRequest) -> bool:
     return req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
 
 
-async def get_object(services: Services, req: OpRequest) -> OpResponse:
-    """GET /{bucket}/{key}: the object's bytes, whole, a range or one part (`partNumber`)."""
+def read_params(req: OpRequest) -> tuple[str | None, int | None]:
+    """GetObject's and HeadObject's `versionId` and `partNumber`, checked (before access)."""
     version_id = check_version_id(req)
     raw_part = req.query.get("partNumber")
     number = part_number(raw_part) if raw_part is not None else None
@@ -125,7 +125,13 @@ async def get_object(services: Services, req: OpRequest) -> OpResponse:
         raise errors.InvalidRequest(
             "Cannot specify both Range header and partNumber query parameter"
         )
-    _, store = owned_bucket(services, req)
+    return version_id, number
+
+
+async def get_object(services: Services, req: OpRequest) -> OpResponse:
+    """GET /{bucket}/{key}: the object's bytes, whole, a range or one part (`partNumber`)."""
+    version_id, number = read_params(req)
+    _, store = req.authorized_bucket()
     refuse_encryption(req.headers)
     info, fh = store.open_object(req.bucket, req.key, version_id) or (None, None)
     if info is None or fh is None:  # no such key or version, or a delete marker
@@ -186,7 +192,7 @@ async def delete_object(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}: remove the object, or add a delete marker when versioned;
     with versionId, remove that version for good (no error when it is already gone)."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     if version_id is not None:
         check_deletable(req, record, store.head_object(req.bucket, req.key, version_id))
     # Deletes of a version are never replicated; a new delete marker may be.
@@ -255,7 +261,7 @@ def open_copy_source(
 
 async def copy_object(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key} with x-amz-copy-source: copy an object, across regions too."""
-    record, dest = owned_bucket(services, req)
+    record, dest = req.authorized_bucket()
     check_key(req.key)
     refuse_encryption(req.headers)
     # Nor the source's class: the header's, else STANDARD (CopyObject API reference).

@@ -9,7 +9,6 @@ from __future__ import annotations
 from mrap import errors
 from mrap.api.s3.acl import party
 from mrap.api.s3.checksums import small_body_verifier
-from mrap.authz.access import owned_bucket
 from mrap.authz.acl_eval import ENFORCED
 from mrap.authz.acl_model import loads, only_full_control_of
 from mrap.operation import OpRequest, OpResponse, XmlDoc
@@ -35,7 +34,7 @@ def requested_ownership(req: OpRequest) -> str:
 
 async def put_bucket_ownership_controls(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?ownershipControls: one rule naming the Object Ownership setting."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -55,7 +54,7 @@ async def put_bucket_ownership_controls(services: Services, req: OpRequest) -> O
 
 async def get_bucket_ownership_controls(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?ownershipControls."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     if record.object_ownership is None:
         raise errors.OwnershipControlsNotFoundError(BucketName=record.name)
     rule = [("Rule", [("ObjectOwnership", record.object_ownership)])]
@@ -64,6 +63,6 @@ async def get_bucket_ownership_controls(services: Services, req: OpRequest) -> O
 
 async def delete_bucket_ownership_controls(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?ownershipControls: the bucket falls back to ObjectWriter."""
-    record, _ = owned_bucket(services, req)
+    record, _ = req.authorized_bucket()
     services.control.set_object_ownership(record.name, None)
     return OpResponse(status=204)

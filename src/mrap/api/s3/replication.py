@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
-from mrap.authz.access import owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
 from mrap.replication.backfill import store_configuration
 from mrap.replication.checks import check_configuration, stored_configuration
@@ -19,7 +18,7 @@ from mrap.services import Services
 
 async def put_bucket_replication(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?replication: create or replace the configuration."""
-    record, _store = owned_bucket(services, req)
+    record, _store = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -31,7 +30,7 @@ async def put_bucket_replication(services: Services, req: OpRequest) -> OpRespon
 
 async def get_bucket_replication(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?replication: the configuration as stored."""
-    record, _store = owned_bucket(services, req)
+    record, _store = req.authorized_bucket()
     config = stored_configuration(record)
     if config is None:
         raise errors.ReplicationConfigurationNotFoundError(BucketName=record.name)
@@ -40,7 +39,7 @@ async def get_bucket_replication(services: Services, req: OpRequest) -> OpRespon
 
 async def delete_bucket_replication(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?replication: remove the configuration (204 even when there is none)."""
-    record, _store = owned_bucket(services, req)
+    record, _store = req.authorized_bucket()
     await store_configuration(services, record, None)
     return OpResponse(status=204)
 

@@ -9,34 +9,23 @@ from __future__ import annotations
 
 from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
-from mrap.authz.access import authorize, find_bucket
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.services import Services
-from mrap.store.control_records import BucketRecord
 
 REQUESTER = "Requester"
 BUCKET_OWNER = "BucketOwner"
 
 
-def _owner_bucket(services: Services, req: OpRequest) -> BucketRecord:
-    """The request's bucket, if the caller's account owns it and may perform the action."""
-    record = find_bucket(services, req.bucket)
-    if req.principal.anonymous or req.caller.account != record.account_id:
-        raise errors.AccessDenied()
-    authorize(req, record)
-    return record
-
-
 async def get_bucket_request_payment(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?requestPayment: who pays (BucketOwner unless set to Requester)."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     payer = REQUESTER if record.request_payer == REQUESTER else BUCKET_OWNER
     return OpResponse(body=XmlDoc("RequestPaymentConfiguration", [("Payer", payer)]))
 
 
 async def put_bucket_request_payment(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?requestPayment: set who pays; anything but one valid Payer is MalformedXML."""
-    record = _owner_bucket(services, req)
+    record, _ = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()

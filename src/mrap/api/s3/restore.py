@@ -19,7 +19,6 @@ from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
 from mrap.api.s3.storage_class import ARCHIVED, ONGOING, RESTORED, restore_state
 from mrap.api.s3.versioning import check_version_id, existing_version, not_found
-from mrap.authz.access import owned_bucket
 from mrap.operation import OpRequest, OpResponse
 from mrap.services import Services
 
@@ -59,7 +58,7 @@ def expiry_after(ready: float, days: int, day_seconds: float) -> float:
 async def restore_object(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?restore: make an archived version readable for Days days."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
+    _, store = req.authorized_bucket()
     info = existing_version(store, req, version_id)
     if info.storage_class not in ARCHIVED:
         raise errors.InvalidObjectState(StorageClass=info.storage_class)

@@ -8,7 +8,7 @@ a marking header. Rows without a handler are operations we do not implement: the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mrap import errors
@@ -32,12 +32,22 @@ from mrap.api.s3 import (
     tagging,
     versioning,
 )
-from mrap.operation import Handler, Level
+from mrap.api.s3.listing import v1_params, v2_params
+from mrap.api.s3.multipart_list import uploads_params
+from mrap.api.s3.objects import read_params
+from mrap.api.s3.versioning import check_version_id, versions_params
+from mrap.operation import Access, Endpoint, Handler, Level, OpRequest, Resource, Rule
+from mrap.services import Services
+
+Check = Callable[[OpRequest], object]
+"""An operation's parameter checks that S3 answers before access (their errors come first)."""
+Locate = Callable[[OpRequest], Resource]
+"""The resource an identity-only operation (ListBuckets, CreateBucket) is authorized on."""
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One S3 operation and how requests for it look."""
+    """One S3 operation, how requests for it look, and what the caller must be allowed."""
 
     name: str
     method: str
@@ -45,12 +55,25 @@ class Operation:
     markers: frozenset[str]
     handler: Handler | None
     action: str
+    access: Access
     header: str | None = None
+    check: Check | None = None
+    locate: Locate | None = None
 
     @property
     def specificity(self) -> int:
         """Rows with more distinguishing parts are tried first."""
         return len(self.markers) + (1 if self.header else 0)
+
+    def parse(self, services: Services, req: OpRequest) -> Endpoint:
+        """Check the request's parameters, then bind the handler to it."""
+        handler = self.handler
+        if handler is None:
+            raise not_implemented(self)
+        if self.check is not None:
+            self.check(req)
+        resource = None if self.locate is None else self.locate(req)
+        return Endpoint(resource, lambda: handler(services, req))
 
 
 def _op(
@@ -61,16 +84,32 @@ def _op(
     handler: Handler | None = None,
     action: str = "",
     header: str | None = None,
+    *,
+    check: Check | None = None,
+    second: str = "",
+    deferred: bool = False,
+    owner_only: bool = False,
 ) -> Operation:
+    """A row: the caller must be allowed `action` (default `s3:{name}`) on the request's
+    bucket or object, unless `deferred` (the handler decides once it has read the body);
+    `second` names the second decisions the handler asks for."""
+    act = action or f"s3:{name}"
+    access = Access(Rule.BUCKET, () if deferred else (act,), note=second, owner_only=owner_only)
     return Operation(
-        name,
-        method,
-        level,
-        frozenset(markers.split()),
-        handler,
-        action or f"s3:{name}",
-        header,
+        name, method, level, frozenset(markers.split()), handler, act, access, header, check
     )
+
+
+def _identity(name: str, method: str, level: Level, handler: Handler, action: str,
+              locate: Locate) -> Operation:  # fmt: skip
+    """A row no bucket governs: the caller's identity policies decide, on `locate`'s resource."""
+    access = Access(Rule.IDENTITY, (action,))
+    return Operation(name, method, level, frozenset(), handler, action, access, locate=locate)
+
+
+_LOCK = "s3:PutObjectLegalHold, s3:PutObjectRetention when the request sets Object Lock"
+_BYPASS = "s3:BypassGovernanceRetention when the request bypasses GOVERNANCE retention"
+_COPY = "the copy source, as a GetObject(Version) request to its own bucket"
 
 
 # Bucket sub-resources we do not implement yet: (query marker, Get/Put/Delete name stem).
@@ -100,13 +139,43 @@ def _unimplemented(level: Level, rows: Iterable[tuple[str, str, str]]) -> list[O
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    _op("ListBuckets", "GET", "service", "", buckets.list_buckets, "s3:ListAllMyBuckets"),
-    _op("CreateBucket", "PUT", "bucket", "", buckets.create_bucket),
+    _identity(
+        "ListBuckets",
+        "GET",
+        "service",
+        buckets.list_buckets,
+        "s3:ListAllMyBuckets",
+        lambda req: Resource("arn:aws:s3:::*", req.principal.account_id),
+    ),
+    _identity(
+        "CreateBucket",
+        "PUT",
+        "bucket",
+        buckets.create_bucket,
+        "s3:CreateBucket",
+        lambda req: Resource(f"arn:aws:s3:::{req.bucket}", req.principal.account_id),
+    ),
     _op("DeleteBucket", "DELETE", "bucket", "", buckets.delete_bucket),
-    _op("HeadBucket", "HEAD", "bucket", "", buckets.head_bucket, "s3:ListBucket"),
+    Operation(
+        "HeadBucket",
+        "HEAD",
+        "bucket",
+        frozenset(),
+        buckets.head_bucket,
+        "s3:ListBucket",
+        access=Access(Rule.BUCKET, ("s3:ListBucket",), region_on_denial=True),
+    ),
     _op("GetBucketLocation", "GET", "bucket", "location", buckets.get_bucket_location),
-    _op("ListObjects", "GET", "bucket", "", listing.list_objects, "s3:ListBucket"),
-    _op("ListObjectsV2", "GET", "bucket", "list-type", listing.list_objects_v2, "s3:ListBucket"),
+    _op("ListObjects", "GET", "bucket", "", listing.list_objects, "s3:ListBucket", check=v1_params),
+    _op(
+        "ListObjectsV2",
+        "GET",
+        "bucket",
+        "list-type",
+        listing.list_objects_v2,
+        "s3:ListBucket",
+        check=v2_params,
+    ),
     _op(
         "ListObjectVersions",
         "GET",
@@ -114,6 +183,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "versions",
         versioning.list_object_versions,
         "s3:ListBucketVersions",
+        check=versions_params,
     ),
     _op("GetBucketVersioning", "GET", "bucket", "versioning", versioning.get_bucket_versioning),
     _op("PutBucketVersioning", "PUT", "bucket", "versioning", versioning.put_bucket_versioning),
@@ -135,6 +205,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "uploads",
         multipart_list.list_multipart_uploads,
         "s3:ListBucketMultipartUploads",
+        check=uploads_params,
     ),
     _op(
         "DeleteObjects",
@@ -143,16 +214,41 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete",
         delete_objects.delete_objects,
         "s3:DeleteObject",
+        deferred=True,
+        second="the request when the bucket has no policy; then each key's s3:DeleteObject "
+        f"or s3:DeleteObjectVersion; {_BYPASS}",
     ),
-    _op("GetBucketPolicy", "GET", "bucket", "policy", bucket_policy.get_bucket_policy),
-    _op("PutBucketPolicy", "PUT", "bucket", "policy", bucket_policy.put_bucket_policy),
-    _op("DeleteBucketPolicy", "DELETE", "bucket", "policy", bucket_policy.delete_bucket_policy),
+    _op(
+        "GetBucketPolicy",
+        "GET",
+        "bucket",
+        "policy",
+        bucket_policy.get_bucket_policy,
+        owner_only=True,
+    ),
+    _op(
+        "PutBucketPolicy",
+        "PUT",
+        "bucket",
+        "policy",
+        bucket_policy.put_bucket_policy,
+        owner_only=True,
+    ),
+    _op(
+        "DeleteBucketPolicy",
+        "DELETE",
+        "bucket",
+        "policy",
+        bucket_policy.delete_bucket_policy,
+        owner_only=True,
+    ),
     _op(
         "GetBucketPolicyStatus",
         "GET",
         "bucket",
         "policyStatus",
         bucket_policy.get_bucket_policy_status,
+        owner_only=True,
     ),
     _op(
         "GetPublicAccessBlock",
@@ -160,7 +256,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "bucket",
         "publicAccessBlock",
         bucket_policy.get_public_access_block,
-        "s3:GetBucketPublicAccessBlock",
+        owner_only=True,
+        action="s3:GetBucketPublicAccessBlock",
     ),
     _op(
         "PutPublicAccessBlock",
@@ -168,7 +265,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "bucket",
         "publicAccessBlock",
         bucket_policy.put_public_access_block,
-        "s3:PutBucketPublicAccessBlock",
+        owner_only=True,
+        action="s3:PutBucketPublicAccessBlock",
     ),
     # IAM has no s3:DeleteBucketPublicAccessBlock: removing the settings is putting them.
     _op(
@@ -177,7 +275,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "bucket",
         "publicAccessBlock",
         bucket_policy.delete_public_access_block,
-        "s3:PutBucketPublicAccessBlock",
+        owner_only=True,
+        action="s3:PutBucketPublicAccessBlock",
     ),
     _op(
         "GetBucketRequestPayment",
@@ -185,6 +284,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "bucket",
         "requestPayment",
         request_payment.get_bucket_request_payment,
+        owner_only=True,
     ),
     _op(
         "PutBucketRequestPayment",
@@ -192,6 +292,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "bucket",
         "requestPayment",
         request_payment.put_bucket_request_payment,
+        owner_only=True,
     ),
     _op("GetBucketAcl", "GET", "bucket", "acl", acl.get_bucket_acl),
     _op("PutBucketAcl", "PUT", "bucket", "acl", acl.put_bucket_acl),
@@ -260,7 +361,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "s3:PutBucketObjectLockConfiguration",
     ),
     *_unimplemented("bucket", _UNIMPLEMENTED_BUCKET),
-    _op("GetObject", "GET", "object", "", objects.get_object),
+    _op("GetObject", "GET", "object", "", objects.get_object, check=read_params),
     _op(
         "GetObjectAttributes",
         "GET",
@@ -268,13 +369,29 @@ OPERATIONS: tuple[Operation, ...] = (
         "attributes",
         attributes.get_object_attributes,
         "s3:GetObjectAttributes",
+        check=check_version_id,
     ),
-    _op("HeadObject", "HEAD", "object", "", objects.head_object, "s3:GetObject"),
-    _op("PutObject", "PUT", "object", "", objects.put_object),
+    _op("HeadObject", "HEAD", "object", "", objects.head_object, "s3:GetObject", check=read_params),
+    _op("PutObject", "PUT", "object", "", objects.put_object, second=_LOCK),
     _op(
-        "CopyObject", "PUT", "object", "", objects.copy_object, "s3:PutObject", "x-amz-copy-source"
+        "CopyObject",
+        "PUT",
+        "object",
+        "",
+        objects.copy_object,
+        "s3:PutObject",
+        "x-amz-copy-source",
+        second=f"{_COPY}; {_LOCK}",
     ),
-    _op("DeleteObject", "DELETE", "object", "", objects.delete_object),
+    _op(
+        "DeleteObject",
+        "DELETE",
+        "object",
+        "",
+        objects.delete_object,
+        check=check_version_id,
+        second=_BYPASS,
+    ),
     _op(
         "CreateMultipartUpload",
         "POST",
@@ -282,6 +399,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "uploads",
         multipart.create_multipart_upload,
         "s3:PutObject",
+        second=_LOCK,
     ),
     _op(
         "UploadPart", "PUT", "object", "partNumber uploadId", multipart.upload_part, "s3:PutObject"
@@ -294,6 +412,7 @@ OPERATIONS: tuple[Operation, ...] = (
         multipart_copy.upload_part_copy,
         "s3:PutObject",
         "x-amz-copy-source",
+        second=_COPY,
     ),
     _op(
         "CompleteMultipartUpload",
@@ -319,16 +438,42 @@ OPERATIONS: tuple[Operation, ...] = (
         multipart.list_parts,
         "s3:ListMultipartUploadParts",
     ),
-    _op("GetObjectTagging", "GET", "object", "tagging", tagging.get_object_tagging),
-    _op("PutObjectTagging", "PUT", "object", "tagging", tagging.put_object_tagging),
-    _op("DeleteObjectTagging", "DELETE", "object", "tagging", tagging.delete_object_tagging),
-    _op("RestoreObject", "POST", "object", "restore", restore.restore_object),
+    _op(
+        "GetObjectTagging",
+        "GET",
+        "object",
+        "tagging",
+        tagging.get_object_tagging,
+        check=check_version_id,
+    ),
+    _op(
+        "PutObjectTagging",
+        "PUT",
+        "object",
+        "tagging",
+        tagging.put_object_tagging,
+        check=check_version_id,
+        deferred=True,
+        second="s3:PutObjectTagging once the body is read, with its tags as s3:RequestObjectTag",
+    ),
+    _op(
+        "DeleteObjectTagging",
+        "DELETE",
+        "object",
+        "tagging",
+        tagging.delete_object_tagging,
+        check=check_version_id,
+    ),
+    _op(
+        "RestoreObject", "POST", "object", "restore", restore.restore_object, check=check_version_id
+    ),
     _op(
         "GetObjectLegalHold",
         "GET",
         "object",
         "legal-hold",
         object_retention.get_object_legal_hold,
+        check=check_version_id,
     ),
     _op(
         "PutObjectLegalHold",
@@ -336,6 +481,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "object",
         "legal-hold",
         object_retention.put_object_legal_hold,
+        check=check_version_id,
     ),
     _op(
         "GetObjectRetention",
@@ -343,6 +489,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "object",
         "retention",
         object_retention.get_object_retention,
+        check=check_version_id,
     ),
     _op(
         "PutObjectRetention",
@@ -350,10 +497,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "object",
         "retention",
         object_retention.put_object_retention,
+        check=check_version_id,
+        second=_BYPASS,
     ),
     _op("SelectObjectContent", "POST", "object", "select select-type", None, "s3:GetObject"),
-    _op("GetObjectAcl", "GET", "object", "acl", acl.get_object_acl),
-    _op("PutObjectAcl", "PUT", "object", "acl", acl.put_object_acl),
+    _op("GetObjectAcl", "GET", "object", "acl", acl.get_object_acl, check=check_version_id),
+    _op("PutObjectAcl", "PUT", "object", "acl", acl.put_object_acl, check=check_version_id),
     *_unimplemented("object", _UNIMPLEMENTED_OBJECT),
 )
 

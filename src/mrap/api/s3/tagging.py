@@ -12,7 +12,7 @@ from multidict import CIMultiDictProxy
 from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
 from mrap.api.s3.versioning import check_version_id, existing_version, not_found, version_headers
-from mrap.authz.access import authorize, find_bucket, owned_bucket, request_tag_keys
+from mrap.authz.access import authorize, request_tag_keys
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.replication.rules import plan
 from mrap.services import Services
@@ -136,8 +136,7 @@ async def _set_object_tags(
 async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}/{key}?tagging: replace the tag set of a version."""
     version_id = check_version_id(req)
-    record = find_bucket(services, req.bucket)
-    store = services.regions[record.region]
+    record, store = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     tags = _tags_from_xml(doc, MAX_OBJECT_TAGS, "Object")
     # Authorized once the body is read: policies may condition on the tags it asks for.
@@ -148,7 +147,7 @@ async def put_object_tagging(services: Services, req: OpRequest) -> OpResponse:
 async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}/{key}?tagging: the tag set of a version."""
     version_id = check_version_id(req)
-    _, store = owned_bucket(services, req)
+    _, store = req.authorized_bucket()
     info = existing_version(store, req, version_id)
     return OpResponse(headers=version_headers(info), body=_tagging_doc(info.tags))
 
@@ -156,7 +155,7 @@ async def get_object_tagging(services: Services, req: OpRequest) -> OpResponse:
 async def delete_object_tagging(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}/{key}?tagging: remove the tags of a version."""
     version_id = check_version_id(req)
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     headers = await _set_object_tags(record, store, req, {}, version_id)
     return OpResponse(status=204, headers=headers)
 
@@ -166,7 +165,7 @@ async def delete_object_tagging(services: Services, req: OpRequest) -> OpRespons
 
 async def put_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?tagging: replace the bucket's tags (an empty set removes them)."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     tags = _tags_from_xml(doc, MAX_BUCKET_TAGS, "Bucket")
     await store.set_bucket_tags(record.name, tags or None)
@@ -175,7 +174,7 @@ async def put_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
 
 async def get_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?tagging: the bucket's tags; NoSuchTagSet when it has none."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     tags = store.get_bucket_tags(record.name)
     if not tags:
         raise errors.NoSuchTagSet(BucketName=record.name)
@@ -184,6 +183,6 @@ async def get_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
 
 async def delete_bucket_tagging(services: Services, req: OpRequest) -> OpResponse:
     """DELETE /{bucket}?tagging: remove the bucket's tags."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     await store.set_bucket_tags(record.name, None)
     return OpResponse(status=204)

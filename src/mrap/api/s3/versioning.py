@@ -11,7 +11,6 @@ from mrap import errors
 from mrap.api.s3.checksums import small_body_verifier
 from mrap.api.s3.conditions import http_date
 from mrap.api.s3.listing import page_size
-from mrap.authz.access import find_bucket, owned_bucket
 from mrap.operation import OpRequest, OpResponse, XmlChildren, XmlDoc, XmlValue
 from mrap.services import Services
 from mrap.storage.base import NULL_VERSION, ObjectInfo, RegionStore, VersionEntry, Versioning
@@ -92,7 +91,7 @@ def existing_version(store: RegionStore, req: OpRequest, version_id: str | None)
 
 async def get_bucket_versioning(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?versioning: Status and MfaDelete once they have been set."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     versioning = store.get_versioning(record.name)
     children: list[tuple[str, XmlValue]] = [
         ("Status", versioning.status or None),
@@ -103,7 +102,7 @@ async def get_bucket_versioning(services: Services, req: OpRequest) -> OpRespons
 
 async def put_bucket_versioning(services: Services, req: OpRequest) -> OpResponse:
     """PUT /{bucket}?versioning: enable or suspend versioning (never back to unversioned)."""
-    record, store = owned_bucket(services, req)
+    record, store = req.authorized_bucket()
     doc = await req.body.read_xml(verify=small_body_verifier(req.headers))
     if doc is None:
         raise errors.MissingRequestBodyError()
@@ -192,11 +191,16 @@ def _entry(entry: VersionEntry, owner: XmlChildren, url: bool) -> tuple[str, Xml
     ]
 
 
+def versions_params(req: OpRequest) -> tuple[int, str | None]:
+    """ListObjectVersions' page size and version-id-marker, checked (before access)."""
+    limit = page_size(req, "max-keys", MAX_KEYS, negative="max-keys cannot be negative")
+    return limit, _version_marker(req)
+
+
 async def list_object_versions(services: Services, req: OpRequest) -> OpResponse:
     """GET /{bucket}?versions: versions and delete markers, each key's newest first."""
-    limit = page_size(req, "max-keys", MAX_KEYS, negative="max-keys cannot be negative")
-    version_marker = _version_marker(req)
-    record, store = owned_bucket(services, req)
+    limit, version_marker = versions_params(req)
+    record, store = req.authorized_bucket()
     url = _url_encoded(req)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
@@ -213,7 +217,7 @@ async def list_object_versions(services: Services, req: OpRequest) -> OpResponse
             limit=limit,
         )
         entries, truncated = page.entries, page.truncated
-    account = services.control.ensure_account(find_bucket(services, req.bucket).account_id)
+    account = services.control.ensure_account(req.authorized_bucket()[0].account_id)
     owner: XmlChildren = [("ID", account.canonical_id), ("DisplayName", account.id)]
     last = entries[-1] if truncated else None
     children: list[tuple[str, XmlValue]] = [
