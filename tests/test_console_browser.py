@@ -12,11 +12,14 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import ACCESS_KEY, SECRET_KEY, Gateway
 from consolehttp import start_console_gateway
 from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
+
+from mrap.console.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -27,6 +30,7 @@ if not os.path.exists(CHROMIUM):
 
 ACCOUNT = "111122223333"
 TIMEOUT_MS = 30_000
+BROWSER_ZONE = "Asia/Kolkata"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,9 @@ def page(tmp_path: Path) -> Iterator[tuple[Page, list[str], list[str]]]:
             executable_path=CHROMIUM,
             headless=True,
             viewport={"width": 1280, "height": 800},
+            # Not UTC, so that a time left in UTC would show.
+            timezone_id=BROWSER_ZONE,
+            locale="en-US",
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -281,3 +288,212 @@ def screenshot(tab: Page, name: str) -> None:
         docs = Path(__file__).resolve().parent.parent / "docs"
         docs.mkdir(exist_ok=True)
         tab.screenshot(path=str(docs / f"console-{name}.png"), full_page=True)
+
+
+# Roles of the controls a person operates; each needs a name a screen reader can say.
+_CONTROL_ROLES = {
+    "button",
+    "checkbox",
+    "combobox",
+    "link",
+    "listbox",
+    "radio",
+    "searchbox",
+    "spinbutton",
+    "textbox",
+}
+# GET routes that are not pages to look at: assets, a download, the sign-in form (seen signed
+# out above), the home redirect.
+_NOT_PAGES = {"/static", "/buckets/{bucket}/download", "/signin", "/"}
+
+
+def _tab_to(tab: Page, element_id: str, presses: int = 30) -> list[str]:
+    """Press Tab until the element with this id has focus; the ids (or texts) passed on the
+    way. Each focused control must show a focus ring of at least 2 px."""
+    passed: list[str] = []
+    for _ in range(presses):
+        tab.keyboard.press("Tab")
+        focused = tab.evaluate(
+            """() => {
+              const el = document.activeElement;
+              const style = getComputedStyle(el);
+              return [el.id || el.textContent.trim(), style.outlineStyle,
+                      parseFloat(style.outlineWidth)];
+            }"""
+        )
+        label, outline, width = focused
+        assert outline != "none" and width >= 2, f"{label}: no visible focus ({outline} {width})"
+        passed.append(label)
+        if label == element_id:
+            return passed
+    raise AssertionError(f"Tab never reached #{element_id}: {passed}")
+
+
+def _unnamed_controls(tab: Page) -> list[str]:
+    """Controls of the page whose accessible name, as Chromium computes it, is empty."""
+    cdp = tab.context.new_cdp_session(tab)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    controls = [
+        node
+        for node in nodes
+        if not node.get("ignored") and node.get("role", {}).get("value") in _CONTROL_ROLES
+    ]
+    assert controls, "the accessibility tree has no controls"  # the navigation at least
+    return [
+        f"{node['role']['value']} {node.get('backendDOMNodeId')}"
+        for node in controls
+        if not str(node.get("name", {}).get("value", "")).strip()
+    ]
+
+
+def test_keyboard_labels_local_times_and_empty_states(
+    tmp_path: Path, page: tuple[Page, list[str], list[str]]
+) -> None:
+    gateway_dir = tmp_path / "gateway"
+    gateway_dir.mkdir()
+    gw, port = start_console_gateway(gateway_dir)  # a new account: nothing in it yet
+    try:
+        _walk_as_a_person(gw, port, page)
+    finally:
+        gw.stop()
+
+
+def _walk_as_a_person(gw: Gateway, port: int, page: tuple[Page, list[str], list[str]]) -> None:
+    tab, _, problems = page
+    origin = f"http://127.0.0.1:{port}"
+
+    # Sign in with the keyboard alone: the key id field has focus, Tab goes through the form.
+    tab.goto(origin + "/signin")
+    expect(tab.get_by_label("Access key ID")).to_be_focused()
+    tab.keyboard.type(ACCESS_KEY)
+    assert _tab_to(tab, "secret_access_key") == ["secret_access_key"]
+    tab.keyboard.type(SECRET_KEY)
+    assert _tab_to(tab, "Sign in") == ["session_token", "Sign in"]
+    tab.keyboard.press("Enter")
+    expect(tab.get_by_role("heading", name="Multi-Region Access Points")).to_be_visible()
+
+    # A new account: each list says what to do next.
+    expect(tab.locator(".empty")).to_contain_text("No Multi-Region Access Points yet.")
+    for path, advice in (
+        ("/buckets", "No buckets yet. Create a bucket"),
+        ("/create/mrap", "You have no buckets. Create a bucket in each Region first."),
+        ("/iam/users", "No users yet. Create one below"),
+        ("/iam/groups", "No groups yet."),
+        ("/iam/roles", "No roles yet."),
+    ):
+        tab.goto(origin + path)
+        expect(tab.locator(".empty")).to_contain_text(advice)
+
+    # Create a bucket with the keyboard: every control of the form is a Tab stop, in order.
+    bucket = f"keys-{secrets.token_hex(3)}"
+    tab.goto(origin + "/create/bucket")
+    _tab_to(tab, "name")
+    tab.keyboard.type(bucket)
+    assert _tab_to(tab, "Create bucket") == [
+        "region",
+        "ownership-BucketOwnerEnforced",  # a radio group is one stop; arrows choose within it
+        "object_lock",
+        "Create bucket",
+    ]
+    tab.keyboard.press("Shift+Tab")
+    tab.keyboard.press("Space")
+    tab.keyboard.press("Shift+Tab")
+    tab.keyboard.press("ArrowDown")
+    expect(tab.get_by_label("ACLs enabled: Bucket owner preferred")).to_be_checked()
+    expect(tab.get_by_label("Enable Object Lock")).to_be_checked()
+    tab.keyboard.press("Enter")
+    expect(tab.get_by_role("heading", name=bucket)).to_be_visible()
+    s3 = gw.client()
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+
+    # Times are in the browser's zone; the UTC text stays as the tooltip.
+    tab.goto(origin + "/buckets")
+    created = s3.list_buckets()["Buckets"][0]["CreationDate"].astimezone(ZoneInfo(BROWSER_ZONE))
+    shown = tab.locator("time").first
+    expect(shown).to_contain_text(f"{created.hour % 12 or 12}:{created:%M:%S}")
+    assert "UTC" in (shown.get_attribute("title") or "") and "UTC" not in shown.inner_text()
+
+    # Every control of every page has an accessible name, and nothing is wider than a phone.
+    s3.put_object(Bucket=bucket, Key="docs/readme.txt", Body=b"hello", Metadata={"a": "b"})
+    point = f"keys-{secrets.token_hex(3)}"
+    tab.goto(origin + "/create/mrap")
+    tab.get_by_label("Multi-Region Access Point name").fill(point)
+    tab.get_by_label(bucket).check()
+    tab.get_by_role("button", name="Create Multi-Region Access Point").click()
+    expect(tab.locator("#operation-status")).to_have_text("SUCCEEDED", timeout=TIMEOUT_MS)
+    operation = urlsplit(tab.url)
+    tab.goto(f"{origin}/iam/users")
+    tab.get_by_label("User name").fill("Reader")
+    tab.get_by_role("button", name="Create user").click()
+    expect(tab.get_by_role("heading", name="Reader")).to_be_visible()
+    pages = [
+        "/mraps",
+        "/create/mrap",
+        f"/mraps/{point}",
+        f"/mraps/{point}?tab=permissions",
+        f"/mraps/{point}?tab=replication",
+        f"/mraps/{point}?tab=operations",
+        f"/mraps/{point}/policy",
+        f"/mraps/{point}/failover",
+        f"/mraps/{point}/delete",
+        "/buckets",
+        "/create/bucket",
+        f"/buckets/{bucket}",
+        f"/buckets/{bucket}?prefix=docs%2F",
+        f"/buckets/{bucket}?versions=on",
+        f"/buckets/{bucket}?tab=permissions",
+        f"/buckets/{bucket}/policy",
+        f"/buckets/{bucket}/object?key=docs%2Freadme.txt",
+        f"/buckets/{bucket}/delete",
+        "/account/public-access-block",
+        "/iam/users",
+        "/iam/users/Reader",
+        "/iam/groups",
+        "/iam/roles",
+        f"{operation.path}?{operation.query}",
+    ]
+    visited = _route_patterns(pages)
+    assert visited == _page_routes(), _page_routes() - visited  # a new page is walked too
+    for width in (1280, 375):
+        tab.set_viewport_size({"width": width, "height": 800})
+        for path in pages:
+            response = tab.goto(origin + path)
+            assert response is not None and response.status == 200, path
+            assert _unnamed_controls(tab) == [], path
+            assert tab.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+    assert not problems, problems
+
+
+def _page_routes() -> set[str]:
+    """The console's GET routes that are pages."""
+    app = create_app("127.0.0.1:1", "localhost", ("us-east-1",))
+    return {
+        route.resource.canonical
+        for route in app.router.routes()
+        if route.method == "GET"
+        and route.resource is not None
+        and route.resource.canonical not in _NOT_PAGES
+    }
+
+
+def _route_patterns(paths: list[str]) -> set[str]:
+    """Which route pattern each visited path matched."""
+    app = create_app("127.0.0.1:1", "localhost", ("us-east-1",))
+    found = set()
+    for path in paths:
+        bare = urlsplit(path).path
+        for resource in app.router.resources():
+            if resource.canonical in _NOT_PAGES:
+                continue
+            info = resource.get_info()
+            pattern = info.get("pattern")
+            if (pattern is not None and pattern.fullmatch(bare)) or info.get("path") == bare:
+                found.add(resource.canonical)
+                break
+    return found
