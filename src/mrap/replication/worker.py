@@ -21,10 +21,13 @@ from mrap.replication.model import ReplicationConfig
 from mrap.replication.permissions import denial
 from mrap.replication.rules import plan
 from mrap.services import Services
-from mrap.storage.base import MAX_PART_NUMBER, ObjectInfo, PartInfo, RegionStore
-from mrap.storage.local.files import iter_file
-from mrap.storage.local.replication_workers import new_worker_id
-from mrap.storage.replication_records import ExistingVersion, Replicate, ReplicationTask
+from mrap.storage.base import MAX_PART_NUMBER, ObjectInfo, PartInfo, RegionStore, iter_file
+from mrap.storage.replication_records import (
+    ExistingVersion,
+    Replicate,
+    ReplicationTask,
+    new_worker_id,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+from mrap import errors
 from mrap.storage.replication_records import (
     ExistingVersion,
     Replicate,
@@ -407,3 +408,19 @@ class RegionStore(Protocol):
         self, bucket: str, key: str, version_id: str, tags: dict[str, str]
     ) -> bool:
         """Give a replica version its source's current tags; False if it is not there yet."""
+
+
+_COPY_CHUNK = 1 << 20
+
+
+async def iter_file(fh: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:
+    """Yield `length` bytes of an open object file (`RegionStore.open_object`) from `offset`,
+    a chunk at a time."""
+    fh.seek(offset)
+    remaining = length
+    while remaining > 0:
+        chunk = fh.read(min(_COPY_CHUNK, remaining))
+        if not chunk:
+            raise errors.InternalError("object data is shorter than its metadata")
+        remaining -= len(chunk)
+        yield chunk

@@ -3,6 +3,9 @@ queued tasks, versions to backfill, and the figures of each rule."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from dataclasses import dataclass
 
 
@@ -64,3 +67,9 @@ class ReplicationFigures:
     last_latency: float = 0.0  # seconds from the write to its copy, for the last copy
     latencies: tuple[float, ...] = ()  # of the last copies, sorted
     in_flight: int = 0  # tasks a live worker is copying (not counted in pending_operations)
+
+
+def new_worker_id() -> str:
+    """A replication worker's name: its host and process (so that a store can tell a dead
+    worker on its own host at once) and a random part."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"

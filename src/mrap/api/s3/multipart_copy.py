@@ -19,8 +19,7 @@ from mrap.api.s3.objects import open_copy_source, parse_copy_source
 from mrap.api.s3.storage_class import check_readable
 from mrap.operation import OpRequest, OpResponse, XmlDoc
 from mrap.services import Services
-from mrap.storage.base import PartInfo
-from mrap.storage.local.store import iter_file
+from mrap.storage.base import PartInfo, iter_file
 
 _COPY_RANGE = re.compile(r"bytes=(\d+)-(\d+)")
 

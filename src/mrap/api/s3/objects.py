@@ -45,8 +45,7 @@ from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc
 from mrap.replication.rules import plan
 from mrap.routing.dataplane import is_alias
 from mrap.services import Services
-from mrap.storage.base import LOCK_FIELDS, ObjectInfo
-from mrap.storage.local.store import iter_file
+from mrap.storage.base import LOCK_FIELDS, ObjectInfo, iter_file
 
 MAX_PUT_SIZE = 5 * 1024**3
 _RESPONSE_OVERRIDES = {

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from mrap import errors
 from mrap.db.sqlite import connect
 from mrap.storage.base import Blob
 from mrap.storage.local import schema
@@ -27,7 +26,6 @@ from mrap.storage.local.writer import BatchWriter, Placement, sync_filesystem, w
 
 T = TypeVar("T")
 log = logging.getLogger("mrap.storage")
-_COPY_CHUNK = 1 << 20
 SMALL_BLOB = 1 << 20  # bodies up to this size are written by one call off the event loop
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -212,15 +210,3 @@ class LocalFiles:
 def _log_failure(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("could not delete a replaced data file: %s", future.exception())
-
-
-async def iter_file(fh: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:
-    """Yield `length` bytes of an open file from `offset`, a chunk at a time."""
-    fh.seek(offset)
-    remaining = length
-    while remaining > 0:
-        chunk = fh.read(min(_COPY_CHUNK, remaining))
-        if not chunk:
-            raise errors.InternalError("object data is shorter than its metadata")
-        remaining -= len(chunk)
-        yield chunk

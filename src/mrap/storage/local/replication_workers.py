@@ -9,7 +9,6 @@ on this host, whose process is gone) counts as pending and may be claimed again 
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import sqlite3
 
@@ -21,11 +20,6 @@ CREATE TABLE IF NOT EXISTS replication_workers (
 """
 
 _FORGET = 3600.0  # seconds after its last beat a dead worker's row is dropped
-
-
-def new_worker_id() -> str:
-    """A worker's name: its host and process (for the liveness check) and a random part."""
-    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 def _gone(worker: str) -> bool:

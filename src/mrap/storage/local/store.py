@@ -32,7 +32,7 @@ from mrap.storage.local import (
     replication_workers,
     versions,
 )
-from mrap.storage.local.files import SMALL_BLOB, TEMPORARY_PREFIX, iter_file
+from mrap.storage.local.files import SMALL_BLOB, TEMPORARY_PREFIX
 from mrap.storage.local.uploads import LocalUploads
 from mrap.storage.replication_records import (
     ExistingVersion,
@@ -41,7 +41,7 @@ from mrap.storage.replication_records import (
     ReplicationTask,
 )
 
-__all__ = ["SMALL_BLOB", "TEMPORARY_PREFIX", "LocalRegionStore", "iter_file"]
+__all__ = ["SMALL_BLOB", "TEMPORARY_PREFIX", "LocalRegionStore"]
 
 
 class LocalRegionStore(LocalUploads):
