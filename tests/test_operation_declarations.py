@@ -30,7 +30,7 @@ SECOND_DECISIONS = {
     "control/mraps.py": "authorize",
     "control/replicate.py": "authorize",
     "s3/delete_objects.py": "authorize",
-    "s3/objects.py": "owned_bucket",
+    "s3/objects.py": "other_bucket",
     "s3/object_lock.py": "authorize",
     "s3/tagging.py": "authorize, request_tag_keys",
 }
@@ -89,7 +89,7 @@ def test_handlers_do_not_authorize_themselves(folder: str) -> None:
         assert "authorize_identity" not in text, relative
         imported = re.findall(r"from mrap\.authz\.access import ([^\n]+)", text)
         decisions = {n.strip() for line in imported for n in line.split(",")} & {
-            "authorize", "owned_bucket", "find_bucket", "request_tag_keys"
+            "authorize", "other_bucket", "find_bucket", "request_tag_keys"
         }  # fmt: skip
         allowed = set(SECOND_DECISIONS.get(relative, "").replace(" ", "").split(",")) - {""}
         assert decisions <= allowed, relative

@@ -73,8 +73,8 @@ _ACCESS_POINT_SIDE = frozenset({PolicyType.IDENTITY, PolicyType.ACCESS_POINT})
 def authorize_identity(req: OpRequest, action: str, resource: str, resource_account: str) -> None:
     """Raise AccessDenied unless the caller's identity policies allow `action` on `resource`.
 
-    For requests that no resource policy governs: ListBuckets, CreateBucket, S3 Control and
-    IAM operations. An account's root user may do anything in its own account.
+    For requests that no resource policy governs: ListBuckets, CreateBucket and the S3
+    Control operations. An account's root user may do anything in its own account.
     """
     caller = req.caller
     if caller.is_root and caller.account == resource_account:
@@ -309,19 +309,15 @@ def find_bucket(services: Services, bucket: str) -> BucketRecord:
     return record
 
 
-def owned_bucket(
-    services: Services,
-    req: OpRequest,
-    bucket: str | None = None,
-    *,
-    action: str | None = None,
-    key: str | None = None,
+def other_bucket(
+    services: Services, req: OpRequest, bucket: str, *, action: str, key: str
 ) -> tuple[BucketRecord, RegionStore]:
-    """The bucket (default: the request's) once the caller may act on it, and its store.
+    """A second decision on a bucket the request does not address (a copy's source): the
+    bucket and its store once the caller may perform `action` on `key` there.
 
-    NoSuchBucket or AccessDenied otherwise; `action` and `key` as for `authorize`.
+    NoSuchBucket or AccessDenied otherwise.
     """
-    record = find_bucket(services, req.bucket if bucket is None else bucket)
+    record = find_bucket(services, bucket)
     store = services.regions[record.region]
     authorize(req, record, action=action, key=key, store=store)
     return record, store

@@ -50,6 +50,8 @@ def _authorize_bucket(services: Services, req: OpRequest, access: Access) -> Non
     if access.owner_only and (req.principal.anonymous or req.caller.account != record.account_id):
         raise errors.AccessDenied()
     if access.actions:
+        # The declared action is the request's own (`OpRequest.action`, from the table), which
+        # `authorize` takes in its *Version form when the request names a versionId.
         try:
             authorize(req, record, store=store)
         except errors.AccessDenied as exc:

@@ -39,7 +39,7 @@ from mrap.api.s3.versioning import (
     version_headers,
     written_headers,
 )
-from mrap.authz.access import owned_bucket
+from mrap.authz.access import other_bucket
 from mrap.names import check_key
 from mrap.operation import FileBody, OpRequest, OpResponse, XmlDoc
 from mrap.replication.rules import plan
@@ -235,7 +235,7 @@ def open_copy_source(
     # The source is read from its bucket directly, also when the destination is an access
     # point: neither the access point's policy nor its delegation governs it.
     direct = replace(req, access_point=None) if req.access_point is not None else req
-    _, source = owned_bucket(services, direct, bucket, action=action, key=key)
+    _, source = other_bucket(services, direct, bucket, action=action, key=key)
     req.charged_to = direct.charged_to  # a Requester Pays source charges this request
     if version is not None and not valid_version_id(version):
         raise errors.InvalidArgument(
