@@ -11,14 +11,7 @@ from mrap import errors
 from mrap.edge.addressing import Api, connect_allowed, for_request, resolve
 
 DOMAIN = "localhost"
-S3, CONTROL, MRAP, IAM, STS, CONSOLE = (
-    Api.S3,
-    Api.S3_CONTROL,
-    Api.MRAP,
-    Api.IAM,
-    Api.STS,
-    Api.CONSOLE,
-)
+S3, CONTROL, MRAP, IAM, STS = Api.S3, Api.S3_CONTROL, Api.MRAP, Api.IAM, Api.STS
 CONTROL_PATH = "/v20180820/mrap/instances"
 
 # (host, path, api, bucket, key, account id, alias, region)
@@ -124,7 +117,8 @@ ACCEPTED = [
     ("iam.localhost:9000", "/", IAM, "", "", "", "", ""),
     ("sts.localhost:9000", "/", STS, "", "", "", "", ""),
     ("sts.eu-west-1.localhost", "/", STS, "", "", "", "", "eu-west-1"),
-    ("console.localhost:9000", "/buckets", CONSOLE, "", "", "", "", ""),
+    # The console has its own port: on the S3 port `console` is a bucket like any other.
+    ("console.localhost:9000", "/buckets", S3, "console", "buckets", "", "", ""),
     # IP addresses: path style
     ("127.0.0.1", "/b/k", S3, "b", "k", "", "", ""),
     ("127.0.0.1:9000", "/", S3, "", "", "", "", ""),

@@ -63,6 +63,19 @@ def test_virtual_hosted_style(gateway: Gateway, s3: BaseClient, bucket: str) -> 
     assert (reply.status, reply.headers["x-amz-bucket-region"]) == (200, "us-east-1")
 
 
+def test_a_bucket_named_console_is_served_virtual_hosted(gateway: Gateway, s3: BaseClient) -> None:
+    # The web console has a port of its own, so no name on the S3 port shadows a bucket.
+    s3.create_bucket(Bucket="console")
+    try:
+        reply = request(gateway, "PUT", "/index.html", body=b"a bucket", bucket_host="console")
+        assert reply.status == 200, reply.body
+        reply = request(gateway, "GET", "/index.html", bucket_host="console")
+        assert (reply.status, reply.body) == (200, b"a bucket")
+    finally:
+        s3.delete_object(Bucket="console", Key="index.html")
+        s3.delete_bucket(Bucket="console")
+
+
 def test_virtual_hosted_bucket_operations(gateway: Gateway, s3: BaseClient) -> None:
     name = f"vhost-{gateway.port}-{time.monotonic_ns() % 10**9}"
     config = (

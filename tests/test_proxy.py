@@ -306,7 +306,6 @@ def test_own_domain_names_through_the_tunnel(gateway: Gateway, s3: BaseClient, b
             "S3 Control",
         ),
         (f"{ACCOUNT}.s3-control.localhost", "GET", "/v20180820/accesspoint", "S3 Control"),
-        ("console.localhost", "GET", "/", "web console"),
     ],
 )
 def test_other_apis_answer_not_implemented_until_they_land(

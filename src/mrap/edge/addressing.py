@@ -11,7 +11,6 @@ the endpoint proxy or a DNS override) and for the gateway's domain:
 | `{alias}.mrap.accesspoint.s3-global.…` | Multi-Region Access Point |
 | `iam[-fips].amazonaws.com`, `iam.{domain}` | IAM |
 | `sts[-fips][.{region}].amazonaws.com`, `sts[.{region}].{domain}` | STS |
-| `console.{domain}` | web console |
 | `{domain}`, an IP address | S3 service root (path style) |
 | `{bucket}.{domain}` | S3 bucket |
 | `{acct}.{domain}` with a `/v20180820/` path, `{acct}.{IPv4}` | S3 Control (custom endpoint) |
@@ -55,7 +54,6 @@ class Api(enum.Enum):
     MRAP = "Multi-Region Access Points"
     IAM = "IAM"
     STS = "STS"
-    CONSOLE = "the web console"
 
 
 class BadHost(ValueError):
@@ -262,8 +260,6 @@ def _own(labels: list[str]) -> HostTarget:
         len(labels) == 2 and labels[0] == "sts" and _REGION.fullmatch(labels[1])
     ):
         return HostTarget(Api.STS, region="".join(labels[1:]))
-    if labels == ["console"]:
-        return HostTarget(Api.CONSOLE)
     return HostTarget(Api.S3, bucket=".".join(labels))
 
 

@@ -281,8 +281,6 @@ class Gateway:
         render (`mrap.edge.pipeline` holds the steps after authentication)."""
         if _header_section_size(request) > MAX_HEADER_SECTION:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_SECTION))
-        if api is addressing.Api.CONSOLE:
-            raise errors.S3NotImplemented(f"{api.value} is not implemented by this server.")
         query_pairs = parse_query(raw_query)
         # IAM and STS clients sign the hash of their form body without sending it in a
         # header: the (small) body is read first, so that the signature can be checked.
