@@ -14,23 +14,11 @@ from xml.etree.ElementTree import Element
 from mrap import errors
 from mrap.names import check_bucket_name
 from mrap.replication.model import Destination, ReplicationConfig, Rule, RuleFilter, TimeSetting
+from mrap.storage.base import STORAGE_CLASSES
 
 MAX_RULES = 1000
 MAX_ID_LENGTH = 255
 _STATUSES = ("Enabled", "Disabled")
-_STORAGE_CLASSES = frozenset(
-    [
-        "STANDARD",
-        "REDUCED_REDUNDANCY",
-        "STANDARD_IA",
-        "ONEZONE_IA",
-        "INTELLIGENT_TIERING",
-        "GLACIER",
-        "DEEP_ARCHIVE",
-        "OUTPOSTS",
-        "GLACIER_IR",
-    ]
-)
 _ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})")
 _BUCKET_ARN = "arn:aws:s3:::"
 _SCHEMA = (
@@ -163,7 +151,7 @@ def _destination(element: Element, source: str) -> Destination:
     if name == source:
         raise errors.InvalidRequest("Destination bucket cannot be the same as the source bucket.")
     storage_class = _text(parts.get("StorageClass"))
-    if storage_class is not None and storage_class not in _STORAGE_CLASSES:
+    if storage_class is not None and storage_class not in STORAGE_CLASSES:
         raise errors.MalformedXML()
     account = _text(parts.get("Account"))
     owner_override = False

@@ -19,6 +19,27 @@ from mrap.storage.replication_records import (
 )
 
 NULL_VERSION = "null"
+STANDARD = "STANDARD"  # the class a version without one has
+# botocore's s3 model, shape `StorageClass`.
+STORAGE_CLASSES = frozenset(
+    {
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+        "FSX_ONTAP",
+        "AWS_BACKUP_WARM",
+        "AWS_BACKUP_LOW_COST_WARM",
+    }
+)
 MAX_PART_NUMBER = 10000  # parts of one object (S3's limit), the most one listing returns
 
 

@@ -14,29 +14,8 @@ from multidict import CIMultiDictProxy
 
 from mrap import errors
 from mrap.api.s3.conditions import http_date
-from mrap.storage.base import ObjectInfo
+from mrap.storage.base import STANDARD, STORAGE_CLASSES, ObjectInfo
 
-STANDARD = "STANDARD"
-# botocore's s3 model, shape `StorageClass`.
-STORAGE_CLASSES = frozenset(
-    {
-        "STANDARD",
-        "REDUCED_REDUNDANCY",
-        "STANDARD_IA",
-        "ONEZONE_IA",
-        "INTELLIGENT_TIERING",
-        "GLACIER",
-        "DEEP_ARCHIVE",
-        "OUTPOSTS",
-        "GLACIER_IR",
-        "SNOW",
-        "EXPRESS_ONEZONE",
-        "FSX_OPENZFS",
-        "FSX_ONTAP",
-        "AWS_BACKUP_WARM",
-        "AWS_BACKUP_LOW_COST_WARM",
-    }
-)
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 _HEADER = "x-amz-storage-class"
 
