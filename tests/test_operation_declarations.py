@@ -76,7 +76,7 @@ def test_the_tables_declare_what_s3_documents() -> None:
     assert "copy source" in by_name["UploadPartCopy"].note
     assert "BypassGovernanceRetention" in by_name["DeleteObject"].note
     assert len(IAM_OPERATIONS) == 46 and len(STS_OPERATIONS) == 3
-    assert len({route.name for route in CONTROL_OPERATIONS}) == len(CONTROL_OPERATIONS) == 14
+    assert len({route.name for route in CONTROL_OPERATIONS}) == len(CONTROL_OPERATIONS) == 15
     assert CONTROL_OPERATIONS[0].access.also == (("s3:ListAllMyBuckets", "*"),)
 
 

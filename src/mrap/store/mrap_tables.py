@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS mrap_operations (
     UNIQUE (account_id, client_token)
 );
 CREATE INDEX IF NOT EXISTS mrap_operations_due ON mrap_operations(status, due);
+-- The operations of one access point name, deleted ones' included (their history stays).
+CREATE INDEX IF NOT EXISTS mrap_operations_by_name
+    ON mrap_operations(account_id, json_extract(parameters, '$.Name'), created);
 CREATE TABLE IF NOT EXISTS account_public_access_blocks (
     account_id TEXT PRIMARY KEY,
     flags TEXT NOT NULL

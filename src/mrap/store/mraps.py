@@ -53,6 +53,17 @@ class MrapStore(AccessPointTables):
         ).fetchone()
         return self._operation(row)
 
+    def operations_of(self, account_id: str, name: str) -> list[AsyncOperation]:
+        """Every operation whose request names this access point in the account, newest
+        first: those of earlier access points of the same name too."""
+        rows = self._conn.execute(
+            f"SELECT {OP_COLUMNS} FROM mrap_operations"
+            " WHERE account_id = ? AND json_extract(parameters, '$.Name') = ?"
+            " ORDER BY created DESC, rowid DESC",
+            (account_id, name),
+        ).fetchall()
+        return [op for op in (self._operation(r) for r in rows) if op is not None]
+
     # starting operations
 
     def _idempotent(

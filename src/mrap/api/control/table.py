@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from mrap import errors
-from mrap.api.control import mraps, policy, public_access, routes
+from mrap.api.control import mraps, operations, policy, public_access, routes
 from mrap.api.control import replicate as replication_control
 from mrap.api.control.common import Served, control_route
 from mrap.api.control.reports import CONTROL_NAMESPACE
@@ -127,6 +127,18 @@ _TABLE: tuple[tuple[re.Pattern[str], dict[str, Route]], ...] = (
                 replication_control.replicate_multi_region_access_point,
                 None,
                 note=_REPLICATE_NOTE,
+            )
+        },
+    ),
+    (
+        # An mrap extension, not an AWS operation: every asynchronous operation of a name.
+        re.compile(f"{_INSTANCES}/(?P<name>.+)/operations"),
+        {
+            "GET": control_route(
+                "ListMultiRegionAccessPointOperations",
+                operations.list_multi_region_access_point_operations,
+                _NAMED_POINT,
+                action="s3:DescribeMultiRegionAccessPointOperation",
             )
         },
     ),
