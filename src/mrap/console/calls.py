@@ -69,13 +69,14 @@ class AccessPoint:
 
 @dataclass(frozen=True)
 class Operation:
-    """A DescribeMultiRegionAccessPointOperation answer."""
+    """An `AsyncOperation` of DescribeMultiRegionAccessPointOperation."""
 
     operation: str
     status: str
     name: str
     created: str
     regions: list[tuple[str, str]]
+    token: str = ""
     error_code: str = ""
     error_message: str = ""
 
@@ -235,18 +236,14 @@ class Calls:
         assert root is not None
         op = root.find("AsyncOperation")
         assert op is not None
-        return Operation(
-            operation=op.findtext("Operation") or "",
-            status=op.findtext("RequestStatus") or "",
-            name=op.findtext(".//Name") or "",
-            created=op.findtext("CreationTime") or "",
-            regions=[
-                (r.findtext("Name") or "", r.findtext("RequestStatus") or "")
-                for r in op.iterfind("ResponseDetails/MultiRegionAccessPointDetails/Regions/Region")
-            ],
-            error_code=op.findtext("ResponseDetails/ErrorDetails/Code") or "",
-            error_message=op.findtext("ResponseDetails/ErrorDetails/Message") or "",
-        )
+        return _operation(op)
+
+    async def list_multi_region_access_point_operations(self, name: str) -> list[Operation]:
+        """The mrap extension to S3 Control (not an AWS operation): every asynchronous
+        operation of the access point name, newest first."""
+        root = await self.control("GET", f"mrap/instances/{quote_path(name)}/operations")
+        assert root is not None
+        return [_operation(op) for op in root.iterfind("AsyncOperation")]
 
     async def get_multi_region_access_point_policy(self, name: str) -> tuple[str, str]:
         """S3 Control GetMultiRegionAccessPointPolicy: (established, proposed) texts."""
@@ -404,6 +401,22 @@ def _access_point(report: Element) -> AccessPoint:
             s: (report.findtext(f"PublicAccessBlock/{s}") or "").lower() == "true"
             for s in PUBLIC_ACCESS_BLOCK
         },
+    )
+
+
+def _operation(op: Element) -> Operation:
+    return Operation(
+        operation=op.findtext("Operation") or "",
+        status=op.findtext("RequestStatus") or "",
+        name=op.findtext(".//Name") or "",
+        created=op.findtext("CreationTime") or "",
+        regions=[
+            (r.findtext("Name") or "", r.findtext("RequestStatus") or "")
+            for r in op.iterfind("ResponseDetails/MultiRegionAccessPointDetails/Regions/Region")
+        ],
+        token=op.findtext("RequestTokenARN") or "",
+        error_code=op.findtext("ResponseDetails/ErrorDetails/Code") or "",
+        error_message=op.findtext("ResponseDetails/ErrorDetails/Message") or "",
     )
 
 

@@ -11,7 +11,6 @@ from aiohttp import web
 from mrap.console.calls import PUBLIC_ACCESS_BLOCK, AccessPoint, Bucket, Calls, pretty_policy
 from mrap.console.calls_access import get_account_public_access_block
 from mrap.console.client import ApiError
-from mrap.console.operations import describe_all
 from mrap.console.pages_failover import replication_values
 from mrap.console.policy_builder import (
     ACCESS_POINT_ACTIONS,
@@ -19,7 +18,7 @@ from mrap.console.policy_builder import (
     add_statement,
     statement_from_form,
 )
-from mrap.console.web import calls, page_url, redirect, render, state
+from mrap.console.web import calls, page_url, redirect, render
 
 _FINISHED = ("SUCCEEDED", "FAILED")
 _TABS = ("properties", "permissions", "replication", "operations")
@@ -83,12 +82,11 @@ async def create(request: web.Request) -> web.StreamResponse:
         token = await api.create_multi_region_access_point(name, chosen, block)
     except ApiError as exc:
         return await _create_form(request, exc.status, exc, name, chosen, block)
-    return _started(request, api, name, token)
+    return _started(token)
 
 
-def _started(request: web.Request, api: Calls, name: str, token: str) -> web.Response:
-    """Remember an operation for the Operations tab, and go and wait for it."""
-    state(request).operations.record(api.account, name, token)
+def _started(token: str) -> web.Response:
+    """Go and wait for an operation just started."""
     return redirect(page_url("operation", arn=token))
 
 
@@ -123,8 +121,7 @@ async def detail_page(request: web.Request) -> web.StreamResponse:
     elif tab == "replication":
         values = await replication_values(request, api, point)
     elif tab == "operations":
-        tokens = state(request).operations.tokens(api.account, name)
-        values = {"operations": await describe_all(api, tokens)}
+        values = {"operations": await api.list_multi_region_access_point_operations(name)}
     return render(
         request, "mrap_detail.html", point=point, arn=point.arn(api.account), tab=tab, **values
     )
@@ -189,7 +186,7 @@ async def put_policy(request: web.Request) -> web.StreamResponse:
         token = await api.put_multi_region_access_point_policy(name, text)
     except ApiError as exc:
         return await _policy_form(request, text, exc.status, exc)
-    return _started(request, api, name, token)
+    return _started(token)
 
 
 async def add_policy_statement(request: web.Request) -> web.StreamResponse:
@@ -220,7 +217,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
         error = ApiError("NotConfirmed", f"Type {name} to confirm the deletion.", 400)
         return render(request, "mrap_delete.html", status=400, point=point, error=error)
     token = await api.delete_multi_region_access_point(name)
-    return _started(request, api, name, token)
+    return _started(token)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

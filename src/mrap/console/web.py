@@ -18,7 +18,6 @@ from aiohttp import web
 from mrap.console import filters
 from mrap.console.calls import Calls
 from mrap.console.client import ApiError, GatewayClient
-from mrap.console.operations import OperationLog
 from mrap.console.replication_history import SAMPLE_SECONDS, History, parse_metrics
 from mrap.console.sessions import Session, SessionStore, SignInLimiter
 
@@ -61,7 +60,6 @@ class ConsoleState:
         self.regions = regions
         self.sessions = SessionStore()
         self.limiter = SignInLimiter()
-        self.operations = OperationLog()
         self.history = History()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"),
