@@ -21,6 +21,7 @@ RANKS = {
     "routing": 5,
     "operation": 4,
     "services": 3,
+    "account_commands": 3,
     "auth": 2,
     "storage": 2,
     "store": 2,
