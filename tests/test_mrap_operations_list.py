@@ -16,6 +16,7 @@ from botocore.parsers import RestXMLParser
 from conftest import Gateway
 from test_mrap_control import (
     ACCOUNT,
+    ROOT,
     Keys,
     control,
     create,
@@ -38,9 +39,13 @@ def listed(
     gateway: Gateway, name: str, *, account: str = ACCOUNT, keys: Keys | None = None
 ) -> list[dict[str, Any]]:
     """The operations the extension lists, each parsed as Describe's `AsyncOperation`."""
-    extra = {} if keys is None else {"keys": keys}
-    reply = raw(gateway, "GET", f"/v20180820/mrap/instances/{name}/operations", account=account,
-                **extra)  # fmt: skip
+    reply = raw(
+        gateway,
+        "GET",
+        f"/v20180820/mrap/instances/{name}/operations",
+        account=account,
+        keys=ROOT if keys is None else keys,
+    )
     assert reply.status == 200, reply.body
     root = ElementTree.fromstring(reply.body)
     assert root.tag == f"{_NS}ListMultiRegionAccessPointOperationsResult"
