@@ -195,7 +195,8 @@ def _invalid(reply: Reply, code: str = "InvalidTag", message: str | None = None)
 @pytest.mark.parametrize(
     ("pairs", "code", "message"),
     [
-        ([(f"k{i}", "") for i in range(11)], "BadRequest", "Object tags cannot be greater than 10"),
+        # AWS answers an 11th object tag with InvalidTag (PutObjectTagging's Errors).
+        ([(f"k{i}", "") for i in range(11)], "InvalidTag", "Object tags cannot be greater than 10"),
         ([("a", "1"), ("a", "2")], "InvalidTag", "Cannot provide multiple Tags with the same key"),
         ([("k" * 129, "")], "InvalidTag", "The TagKey you have provided is invalid"),
         ([(ASTRAL * 65, "")], "InvalidTag", "The TagKey you have provided is invalid"),
@@ -245,7 +246,7 @@ def test_malformed_tagging_documents(gateway: Gateway, tagged: str, body: bytes,
         ("a=1&a=2", "InvalidArgument"),
         ("=1", "InvalidArgument"),
         ("a=%FF", "InvalidArgument"),
-        ("&".join(f"k{i}=" for i in range(11)), "BadRequest"),
+        ("&".join(f"k{i}=" for i in range(11)), "InvalidTag"),
         ("a,b=1", "InvalidTag"),
         ("aws:cost=1", "InvalidTag"),
     ],
@@ -259,6 +260,27 @@ def test_bad_tagging_header_stores_nothing(
         assert reply.error["ArgumentName"] == "x-amz-tagging"
         assert reply.error["ArgumentValue"] == header
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_eleven_tags_are_refused_by_copy_and_multipart_upload(s3: BaseClient, bucket: str) -> None:
+    # AWS: "Object tags cannot be greater than 10" (InvalidTag) for x-amz-tagging on every
+    # write that accepts it, and nothing is created.
+    eleven = "&".join(f"k{i}=v" for i in range(11))
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    source = {"Bucket": bucket, "Key": "src"}
+    calls = [
+        lambda: s3.copy_object(
+            Bucket=bucket, Key="dst", CopySource=source, TaggingDirective="REPLACE", Tagging=eleven
+        ),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="dst", Tagging=eleven),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert error_of(exc) == ("InvalidTag", 400)
+        assert exc.value.response["Error"]["Message"] == "Object tags cannot be greater than 10"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["src"]
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
 
 
 def test_tag_limits_are_inclusive(s3: BaseClient, tagged: str) -> None:

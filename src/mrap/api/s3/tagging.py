@@ -56,7 +56,10 @@ def check_tags(tags: list[tuple[str, str]], maximum: int, what: str) -> dict[str
             raise errors.InvalidTag("Cannot provide multiple Tags with the same key", TagKey=key)
         result[key] = value
     if len(result) > maximum:
-        raise errors.BadRequest(f"{what} tags cannot be greater than {maximum}")
+        message = f"{what} tags cannot be greater than {maximum}"
+        # Too many object tags is InvalidTag (AWS's PutObjectTagging and x-amz-tagging
+        # errors); a bucket's 51st tag is a BadRequest.
+        raise (errors.InvalidTag if what == "Object" else errors.BadRequest)(message)
     return result
 
 
