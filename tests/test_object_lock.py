@@ -79,20 +79,55 @@ def test_default_retention_is_stored_and_validated(s3: BaseClient, locked: str) 
             "MalformedXML",
             400,
         ),
+    ]
+    # AWS answers a period that is not positive, or above 36,500 days / 100 years, with
+    # InvalidRetentionPeriod (S3 error codes; Object Lock user guide, "Retention periods").
+    bad += [
         (
             {
                 "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 0}},
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", unit: period}},
             },
-            "InvalidArgument",
+            "InvalidRetentionPeriod",
             400,
-        ),
+        )
+        for unit, period in (
+            ("Days", 0),
+            ("Days", -1),
+            ("Years", 0),
+            ("Days", 36501),
+            ("Years", 101),
+        )
     ]
     for config, code, status in bad:
         got_code, got_status, _ = failure(
             s3.put_object_lock_configuration, Bucket=locked, ObjectLockConfiguration=config
         )
         assert (got_code, got_status) == (code, status)
+    code, _, message = failure(
+        s3.put_object_lock_configuration,
+        Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Years": 0}},
+        },
+    )
+    assert (code, message) == (
+        "InvalidRetentionPeriod",
+        "Default retention period must be a positive integer value",
+    )
+    # The ceiling itself is allowed.
+    for ceiling in ({"Days": 36500}, {"Years": 100}):
+        s3.put_object_lock_configuration(
+            Bucket=locked,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", **ceiling}},
+            },
+        )
+    s3.put_object_lock_configuration(
+        Bucket=locked, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+    )
     # Refused configurations changed nothing.
     got = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
     assert got["Rule"] == rule

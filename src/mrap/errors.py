@@ -328,6 +328,9 @@ NoSuchObjectLockConfiguration = _error(
     404,
     "The specified object does not have a ObjectLock configuration",
 )
+InvalidRetentionPeriod = _error(
+    "InvalidRetentionPeriod", 400, "Default retention period must be a positive integer value"
+)
 ObjectLockVersioningRequired = _error(
     "InvalidBucketState",
     409,

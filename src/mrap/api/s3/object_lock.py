@@ -18,6 +18,8 @@ from mrap.store.control_records import BucketRecord
 
 MODES = ("GOVERNANCE", "COMPLIANCE")
 _DAYS_PER_YEAR = 365
+# AWS's ceiling on a default retention period (Object Lock user guide).
+_MAX_DAYS, _MAX_YEARS = 36500, 100
 ENABLE_HEADER = "x-amz-bucket-object-lock-enabled"
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
 _MISSING = "Bucket is missing Object Lock Configuration"
@@ -86,10 +88,10 @@ def _rule_from_xml(rule: Any) -> dict[str, Any]:
     except ValueError:
         raise errors.MalformedXML() from None
     if period <= 0:
-        raise errors.InvalidArgument(
-            "Default retention period must be a positive integer value",
-            ArgumentName="Days" if days is not None else "Years",
-            ArgumentValue=raw,
+        raise errors.InvalidRetentionPeriod()
+    if period > (_MAX_DAYS if days is not None else _MAX_YEARS):
+        raise errors.InvalidRetentionPeriod(
+            f"Default retention period cannot exceed {_MAX_DAYS} days ({_MAX_YEARS} years)"
         )
     return {"mode": mode, "days" if days is not None else "years": period}
 
