@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from conftest import Gateway
 from test_multipart import PART, error_of, multipart_etag
 
 MIB = 1024 * 1024
@@ -324,6 +325,50 @@ def test_part_number_of_an_older_version(s3: BaseClient, bucket: str, big: bytes
     assert got["Body"].read() == b"v1 tail"
     assert got["VersionId"] == version
     assert s3.get_object(Bucket=bucket, Key="mp", PartNumber=1)["Body"].read() == b"v2"
+
+
+# GetObjectAttributes
+
+
+def test_object_parts_of_a_multipart_object_without_checksum(
+    gateway: Gateway, bucket: str, big: bytes
+) -> None:
+    # AWS answers ObjectParts for every multipart object: TotalPartsCount and the paging
+    # fields over all its parts; the Part entries only when the upload chose a checksum
+    # (GetObjectAttributes API reference, ObjectParts / GetObjectAttributesParts).
+    s3 = gateway.client(request_checksum_calculation="when_required")
+    upload_id = create(s3, bucket, "mp")
+    parts = [
+        (n, part(s3, bucket, "mp", upload_id, n, body))
+        for n, body in enumerate([big, big, b"t"], 1)
+    ]
+    finish(s3, bucket, "mp", upload_id, parts)
+
+    def object_parts(**params: Any) -> Any:
+        return s3.get_object_attributes(
+            Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], **params
+        )["ObjectParts"]
+
+    assert object_parts() == {
+        "TotalPartsCount": 3,
+        "PartNumberMarker": 0,
+        "NextPartNumberMarker": 3,
+        "MaxParts": 1000,
+        "IsTruncated": False,
+    }
+    first = object_parts(MaxParts=2)
+    assert (first["IsTruncated"], first["NextPartNumberMarker"], first["MaxParts"]) == (True, 2, 2)
+    rest = object_parts(PartNumberMarker=2)
+    assert (rest["IsTruncated"], rest["PartNumberMarker"], rest["NextPartNumberMarker"]) == (
+        False,
+        2,
+        3,
+    )
+    assert "Parts" not in first and "Parts" not in rest and rest["TotalPartsCount"] == 3
+    # A simple object has no ObjectParts at all.
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    plain = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ObjectParts"])
+    assert "ObjectParts" not in plain
 
 
 # UploadPartCopy

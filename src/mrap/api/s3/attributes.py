@@ -54,20 +54,19 @@ def _parts(
 ) -> list[tuple[str, XmlValue]] | None:
     if not info.parts_count:
         return None
-    children: list[tuple[str, XmlValue]] = [("PartsCount", info.parts_count)]
-    # Every part's size is kept, but only parts with checksums are listed here.
-    parts = [part for part in parts if part.checksums]
-    if not parts and not marker:
-        # Only uploads that chose a checksum keep their parts' details (as S3 does).
-        return children
+    # AWS pages over every part of a multipart object (TotalPartsCount and the paging fields
+    # always), but details a part only when its upload chose a checksum.
     page, truncated = parts[:limit], len(parts) > limit
-    children += [
+    children: list[tuple[str, XmlValue]] = [
+        ("PartsCount", info.parts_count),
         ("PartNumberMarker", marker),
         ("NextPartNumberMarker", page[-1].number if page else marker),
         ("MaxParts", limit),
         ("IsTruncated", truncated),
     ]
     for part in page:
+        if not part.checksums:
+            continue
         entry: list[tuple[str, XmlValue]] = [("PartNumber", part.number), ("Size", part.size)]
         entry += [(f"Checksum{name}", value) for name, value in part.checksums.items()]
         children.append(("Part", entry))
