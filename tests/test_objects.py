@@ -10,8 +10,10 @@ import base64
 import hashlib
 import secrets
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -512,10 +514,56 @@ def test_delete_objects_quiet(s3: BaseClient, bucket: str) -> None:
 
 def test_delete_objects_many(s3: BaseClient, bucket: str) -> None:
     keys = [f"k{i:04d}" for i in range(1000)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
+    started = time.perf_counter()
     response = s3.delete_objects(
         Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": False}
     )
-    assert len(response["Deleted"]) == 1000
+    print(f"DeleteObjects of 1,000 stored keys: {time.perf_counter() - started:.3f} s")
+    assert sorted(d["Key"] for d in response["Deleted"]) == keys
+    assert "Errors" not in response
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_delete_objects_refuses_1001_keys(s3: BaseClient, bucket: str) -> None:
+    # AWS: "The request can contain a list of up to 1,000 keys"; more is MalformedXML, and
+    # nothing is deleted.
+    s3.put_object(Bucket=bucket, Key="k0000", Body=b"x")
+    with pytest.raises(ClientError) as exc:
+        s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": f"k{i:04d}"} for i in range(1001)]}
+        )
+    assert error_of(exc) == ("MalformedXML", 400)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_delete_objects_conditional_on_etag(s3: BaseClient, bucket: str, quiet: bool) -> None:
+    # AWS's conditional deletes (S3 user guide, "How to perform conditional deletes"): an
+    # <ETag> must match the key's current version (`*`: any), else that key gets an <Error>
+    # PreconditionFailed and stays; a missing key with an <ETag> is NoSuchKey.
+    etags = {k: s3.put_object(Bucket=bucket, Key=k, Body=k.encode())["ETag"] for k in "abcd"}
+    objects: list[dict[str, str]] = [
+        {"Key": "a", "ETag": etags["a"]},
+        {"Key": "b", "ETag": etags["a"]},
+        {"Key": "c", "ETag": "*"},
+        {"Key": "d", "ETag": etags["d"].strip('"')},
+        {"Key": "gone", "ETag": etags["a"]},
+        {"Key": "gone-too"},
+    ]
+    response = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": quiet})
+    errors = {e["Key"]: (e["Code"], e["Message"]) for e in response["Errors"]}
+    assert errors == {
+        "b": (
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        ),
+        "gone": ("NoSuchKey", "The specified key does not exist."),
+    }
+    deleted = [d["Key"] for d in response.get("Deleted", [])]
+    assert deleted == ([] if quiet else ["a", "c", "d", "gone-too"])
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["b"]
 
 
 # CopyObject

@@ -41,17 +41,13 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
         key = element.findtext("Key")
         if key is None:
             raise errors.MalformedXML()
-        keys.append((key, element.findtext("VersionId")))
-    # Each key is authorized on its own, as S3 does: a denied key is reported, not fatal.
-    denied = {
-        i for i, (key, version) in enumerate(keys) if not _may_delete(req, record, key, version)
+        keys.append((key, element.findtext("VersionId"), element.findtext("ETag")))
+    # Each key is judged on its own, as S3 does: a refused key is reported, not fatal.
+    failures = {
+        i: failure
+        for i, (key, version, etag) in enumerate(keys)
+        if (failure := _refusal(req, record, store, key, version, etag)) is not None
     }
-    locked = {
-        i
-        for i, (key, version) in enumerate(keys)
-        if i not in denied and version is not None and _locked(req, record, store, key, version)
-    }
-    denied |= locked
     # Queued in request order, so deletes of one key's versions apply in that order.
     outcomes = await asyncio.gather(
         *(
@@ -62,42 +58,19 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
                 # As for DeleteObject: a new delete marker may replicate, a version delete never.
                 None if version else plan(record, key, {}, delete_marker=True),
             )
-            for i, (key, version) in enumerate(keys)
-            if i not in denied and (version is None or valid_version_id(version))
+            for i, (key, version, _) in enumerate(keys)
+            if i not in failures
         )
     )
     done = iter(outcomes)
     results: list[tuple[str, XmlValue]] = []
-    for i, (key, version) in enumerate(keys):
-        if i in denied:
+    for i, (key, version, _) in enumerate(keys):
+        if i in failures:
+            code, message = failures[i]
             results.append(
                 (
                     "Error",
-                    [
-                        ("Key", key),
-                        ("VersionId", version),
-                        ("Code", "AccessDenied"),
-                        (
-                            "Message",
-                            (
-                                errors.ObjectLocked if i in locked else errors.AccessDenied
-                            ).default_message,
-                        ),
-                    ],
-                )
-            )
-            continue
-        if version is not None and not valid_version_id(version):
-            # S3 reports a version id of another form as a version that does not exist.
-            results.append(
-                (
-                    "Error",
-                    [
-                        ("Key", key),
-                        ("VersionId", version),
-                        ("Code", "NoSuchVersion"),
-                        ("Message", errors.NoSuchVersion.default_message),
-                    ],
+                    [("Key", key), ("VersionId", version), ("Code", code), ("Message", message)],
                 )
             )
             continue
@@ -114,6 +87,46 @@ async def delete_objects(services: Services, req: OpRequest) -> OpResponse:
     return OpResponse(body=XmlDoc("DeleteResult", results))
 
 
+def _refusal(
+    req: OpRequest,
+    record: BucketRecord,
+    store: RegionStore,
+    key: str,
+    version: str | None,
+    etag: str | None,
+) -> tuple[str, str] | None:
+    """(Code, Message) of the <Error> S3 reports for one key, or None when it may go."""
+    if not _may_delete(req, record, key, version):
+        return "AccessDenied", errors.AccessDenied.default_message
+    if version is not None and not valid_version_id(version):
+        # S3 reports a version id of another form as a version that does not exist.
+        return "NoSuchVersion", errors.NoSuchVersion.default_message
+    if version is not None and _locked(req, record, store, key, version):
+        return "AccessDenied", errors.ObjectLocked.default_message
+    if etag is not None:
+        return _etag_refusal(req, record, store, key, etag)
+    return None
+
+
+def _etag_refusal(
+    req: OpRequest, record: BucketRecord, store: RegionStore, key: str, etag: str
+) -> tuple[str, str] | None:
+    """AWS's conditional delete: the key's current version must exist and, unless the ETag
+    is `*`, carry that ETag; checking it needs s3:GetObject too (S3 user guide,
+    "How to perform conditional deletes")."""
+    try:
+        authorize(req, record, action="s3:GetObject", key=key)
+    except errors.AccessDenied:
+        return "AccessDenied", errors.AccessDenied.default_message
+    current = store.head_object(record.name, key)
+    if current is None or current.delete_marker:
+        return "NoSuchKey", errors.NoSuchKey.default_message
+    wanted = etag.strip()
+    if wanted != "*" and wanted.strip('"') != current.etag:
+        return "PreconditionFailed", errors.PreconditionFailed.default_message
+    return None
+
+
 def _may_delete(req: OpRequest, record: BucketRecord, key: str, version: str | None) -> bool:
     """Whether the caller may delete this key (or this version of it)."""
     action = "s3:DeleteObject" if version is None else "s3:DeleteObjectVersion"
@@ -128,8 +141,6 @@ def _locked(
     req: OpRequest, record: BucketRecord, store: RegionStore, key: str, version: str
 ) -> bool:
     """Whether Object Lock protects this version from deletion."""
-    if not valid_version_id(version):
-        return False
     try:
         check_deletable(req, record, store.head_object(record.name, key, version))
     except errors.AccessDenied:
