@@ -746,6 +746,88 @@ def test_unknown_metadata_directive(s3: BaseClient, bucket: str) -> None:
     assert error_of(exc) == ("InvalidArgument", 400)
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("x-amz-metadata-directive", "copy"),
+        ("x-amz-metadata-directive", "Replace"),
+        ("x-amz-tagging-directive", "replace"),
+        ("x-amz-tagging-directive", "MERGE"),
+    ],
+)
+def test_directive_values_are_exact(
+    gateway: Gateway, s3: BaseClient, bucket: str, header: str, value: str
+) -> None:
+    # Only COPY and REPLACE, case-sensitive: AWS answers `copy` with InvalidArgument
+    # "Unknown metadata directive." (CopyObject API reference, Valid Values: COPY | REPLACE).
+    s3.put_object(Bucket=bucket, Key="src", Body=BODY)
+    reply = request(
+        gateway,
+        "PUT",
+        f"/{bucket}/dst",
+        headers={"x-amz-copy-source": f"/{bucket}/src", header: value},
+    )
+    assert (reply.status, reply.code) == (400, "InvalidArgument"), reply.body
+    assert (reply.error["ArgumentName"], reply.error["ArgumentValue"]) == (header, value)
+    what = header.split("-")[2]
+    assert reply.error["Message"] == f"Unknown {what} directive."
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["src"]
+
+
+def test_copy_directive_table(s3: BaseClient, bucket: str) -> None:
+    # AWS's CopyObject: COPY takes the source's metadata and ignores the request's; REPLACE
+    # takes only the request's (Content-Type defaults again); tags follow their own
+    # directive; a copy onto itself must change metadata (REPLACE, even with the same
+    # values) or the storage class.
+    s3.put_object(
+        Bucket=bucket,
+        Key="obj",
+        Body=BODY,
+        ContentType="text/csv",
+        Metadata={"a": "1"},
+        Tagging="t=1",
+    )
+    source = {"Bucket": bucket, "Key": "obj"}
+    illegal = "This copy request is illegal because it is trying to copy an object to itself"
+    for params in (
+        {},
+        {"MetadataDirective": "COPY"},
+        {"MetadataDirective": "COPY", "Metadata": {"a": "2"}, "ContentType": "text/plain"},
+        {"StorageClass": "STANDARD"},
+    ):
+        with pytest.raises(ClientError) as exc:
+            s3.copy_object(Bucket=bucket, Key="obj", CopySource=source, **params)
+        assert error_of(exc) == ("InvalidRequest", 400)
+        assert exc.value.response["Error"]["Message"].startswith(illegal)
+    s3.copy_object(
+        Bucket=bucket,
+        Key="obj",
+        CopySource=source,
+        MetadataDirective="REPLACE",
+        Metadata={"a": "1"},
+    )
+    got = s3.head_object(Bucket=bucket, Key="obj")
+    assert (got["Metadata"], got["ContentType"]) == ({"a": "1"}, "binary/octet-stream")
+    s3.copy_object(Bucket=bucket, Key="obj", CopySource=source, StorageClass="STANDARD_IA")
+    got = s3.head_object(Bucket=bucket, Key="obj")
+    assert (got["Metadata"], got["StorageClass"]) == ({"a": "1"}, "STANDARD_IA")
+    tags = s3.get_object_tagging(Bucket=bucket, Key="obj")["TagSet"]
+    assert tags == [{"Key": "t", "Value": "1"}]
+    s3.copy_object(
+        Bucket=bucket,
+        Key="other",
+        CopySource=source,
+        MetadataDirective="REPLACE",
+        TaggingDirective="COPY",
+        Tagging="ignored=1",
+        ContentType="text/plain",
+    )
+    got = s3.head_object(Bucket=bucket, Key="other")
+    # Nor the source's class: STANDARD (no header) without a StorageClass in the request.
+    assert (got["Metadata"], got["ContentType"], "StorageClass" in got) == ({}, "text/plain", False)
+    assert s3.get_object_tagging(Bucket=bucket, Key="other")["TagSet"] == tags
+
+
 # Server-side encryption is not implemented: asking for it is refused, never ignored.
 
 SSE_HEADERS = [

@@ -336,7 +336,8 @@ def _copy_to_itself() -> errors.S3Error:
 
 
 def _directive(req: OpRequest, header: str, what: str) -> str:
-    value = req.headers.get(header, "COPY").upper()
+    # Case-sensitive: AWS refuses `copy` as an unknown directive.
+    value = req.headers.get(header, "COPY")
     if value not in ("COPY", "REPLACE"):
         raise errors.InvalidArgument(
             f"Unknown {what} directive.", ArgumentName=header, ArgumentValue=value
