@@ -140,6 +140,51 @@ def test_complete_replaces_existing_object(s3: BaseClient, bucket: str) -> None:
     assert got["Metadata"] == {"new": "1"}
 
 
+def test_repeated_complete_answers_the_first_result(s3: BaseClient, bucket: str) -> None:
+    # AWS: "CompleteMultipartUpload is idempotent"—a retry after a lost response gets 200 and
+    # the object's ETag while the object is still the one the upload produced.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    upload_id = start(s3, bucket, ChecksumAlgorithm="CRC32")
+    body = b"only part"
+    crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    etag = s3.upload_part(
+        Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=body, ChecksumCRC32=crc
+    )["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag, "ChecksumCRC32": crc}]}
+    first = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload=parts
+    )
+    again = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload=parts
+    )
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    fields = ("ETag", "VersionId", "ChecksumCRC32", "Bucket", "Key")
+    assert {f: again[f] for f in fields} == {f: first[f] for f in fields}
+    versions = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert [v["VersionId"] for v in versions] == [first["VersionId"]]
+    # Once the key holds another object, the upload is gone for good.
+    s3.put_object(Bucket=bucket, Key="mp", Body=b"newer")
+    with pytest.raises(ClientError) as exc:
+        complete(s3, bucket, upload_id, [(1, etag)])
+    assert error_of(exc) == ("NoSuchUpload", 404)
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"newer"
+
+
+def test_repeated_complete_of_another_key_is_no_such_upload(s3: BaseClient, bucket: str) -> None:
+    upload_id = start(s3, bucket)
+    etag = put_part(s3, bucket, upload_id, 1, b"data")
+    complete(s3, bucket, upload_id, [(1, etag)])
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"})
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="copy",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+        )
+    assert error_of(exc) == ("NoSuchUpload", 404)
+
+
 def test_object_invisible_until_complete(s3: BaseClient, bucket: str) -> None:
     upload_id = start(s3, bucket)
     put_part(s3, bucket, upload_id, 1, b"data")

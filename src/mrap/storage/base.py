@@ -80,6 +80,9 @@ class ObjectInfo:
     # ready and when it expires, epoch seconds; 0 when no restore was ever asked for.
     restore_ready: float = 0.0
     restore_expiry: float = 0.0
+    # The multipart upload that produced the version ("" for any other write), so that a
+    # repeated CompleteMultipartUpload of it is answered as the first one was.
+    upload_id: str = ""
 
 
 LOCK_FIELDS = ("lock_mode", "lock_until", "legal_hold")

@@ -23,7 +23,7 @@ from mrap.names import check_key
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.replication.rules import plan
 from mrap.services import Services
-from mrap.storage.base import MAX_PART_NUMBER, PartInfo, RegionStore, Upload
+from mrap.storage.base import MAX_PART_NUMBER, ObjectInfo, PartInfo, RegionStore, Upload
 
 MAX_PART_SIZE = 5 * 1024**3
 MIN_PART_SIZE = 5 * 1024**2
@@ -102,9 +102,46 @@ def _requested_parts(req_doc: Element | None) -> list[tuple[int, str, dict[str, 
     return parts
 
 
+def _completed_result(req: OpRequest, info: ObjectInfo) -> OpResponse:
+    """CompleteMultipartUpload's answer for the version `info` the upload produced."""
+    doc = XmlDoc(
+        "CompleteMultipartUploadResult",
+        [
+            ("Location", f"/{req.bucket}/{req.key}"),
+            ("Bucket", req.bucket),
+            ("Key", req.key),
+            ("ETag", f'"{info.etag}"'),
+            *checksum_elements(info),
+        ],
+    )
+    return OpResponse(headers=written_headers(info.version_id), body=doc)
+
+
+def _already_completed(services: Services, req: OpRequest) -> OpResponse | None:
+    """The first answer again when the key's current version is this upload's object.
+
+    S3 answers a repeated Complete of a finished upload with 200 and the object's ETag, so
+    that an SDK retrying after a lost response does not fail; once the key is overwritten,
+    the upload id is NoSuchUpload again.
+    """
+    _, store = req.authorized_bucket()
+    upload_id = req.query.get("uploadId", "")
+    current = store.head_object(req.bucket, req.key)
+    if not upload_id or current is None or current.upload_id != upload_id:
+        return None
+    # A copy of the object keeps its metadata but has no parts: it is not the upload's.
+    return _completed_result(req, current) if current.parts_count else None
+
+
 async def complete_multipart_upload(services: Services, req: OpRequest) -> OpResponse:
     """POST /{bucket}/{key}?uploadId=U: assemble the listed parts into the object."""
-    store, upload = find_upload(services, req)
+    try:
+        store, upload = find_upload(services, req)
+    except errors.NoSuchUpload:
+        repeated = _already_completed(services, req)
+        if repeated is None:
+            raise
+        return repeated
     condition = precheck_write(store, req)
     requested = _requested_parts(await req.body.read_xml())
     numbers = [n for n, _, _ in requested]
@@ -133,19 +170,10 @@ async def complete_multipart_upload(services: Services, req: OpRequest) -> OpRes
     info.checksums, info.checksum_type, kept = multipart_checksums.complete(
         req.headers, upload.info, chosen, {n: c for n, _, c in requested}, upload.upload_id
     )
+    info.upload_id = upload.upload_id
     replicate = plan(req.authorized_bucket()[0], req.key, info.tags)
-    version_id = await store.complete_upload(upload, kept, info, condition, replicate)
-    doc = XmlDoc(
-        "CompleteMultipartUploadResult",
-        [
-            ("Location", f"/{req.bucket}/{req.key}"),
-            ("Bucket", req.bucket),
-            ("Key", req.key),
-            ("ETag", f'"{info.etag}"'),
-            *checksum_elements(info),
-        ],
-    )
-    return OpResponse(headers=written_headers(version_id), body=doc)
+    info.version_id = await store.complete_upload(upload, kept, info, condition, replicate)
+    return _completed_result(req, info)
 
 
 async def abort_multipart_upload(services: Services, req: OpRequest) -> OpResponse:

@@ -187,6 +187,8 @@ def meta_json(info: ObjectInfo) -> str:
     if info.restore_ready:
         fields["restore_ready"] = info.restore_ready
         fields["restore_expiry"] = info.restore_expiry
+    if info.upload_id:
+        fields["upload_id"] = info.upload_id
     return json.dumps(fields, separators=(",", ":"))
 
 
