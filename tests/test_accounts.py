@@ -159,8 +159,12 @@ def test_accounts_have_their_own_buckets(gateway: Gateway, s3: BaseClient) -> No
         with pytest.raises(ClientError) as exc:
             creator.create_bucket(Bucket=name)
         assert error_of(exc) == ("BucketAlreadyExists", 409)
+    # Re-creating one's own us-east-1 bucket is 200 on AWS (legacy us-east-1 behaviour).
+    assert ours.create_bucket(Bucket=mine)["ResponseMetadata"]["HTTPStatusCode"] == 200
     with pytest.raises(ClientError) as exc:
-        ours.create_bucket(Bucket=mine)
+        ours.create_bucket(
+            Bucket=mine, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
     assert error_of(exc) == ("BucketAlreadyOwnedByYou", 409)
     assert bucket_names(ours) == [mine]
     assert ours.get_object(Bucket=mine, Key="secret.txt")["Body"].read() == b"first's"

@@ -242,6 +242,25 @@ def test_bucket_already_owned_by_you(gateway: Gateway, s3: BaseClient) -> None:
     assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"kept"
 
 
+def test_recreating_own_us_east_1_bucket_is_200(gateway: Gateway, s3: BaseClient) -> None:
+    # AWS CreateBucket docs: "If you create a bucket that already exists and you own, in the
+    # us-east-1 Region, Amazon S3 returns 200 OK" (legacy); in any other Region, 409.
+    name = fresh_name()
+    create(s3, name)
+    s3.put_object(Bucket=name, Key="k", Body=b"kept")
+    again = create(s3, name)
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert again["Location"] == f"/{name}"
+    assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"kept"
+    assert stores_holding(gateway, name) == ["us-east-1"]
+    for region in ("eu-west-1", "us-west-2"):
+        with pytest.raises(ClientError) as exc:
+            create(s3, name, region)
+        assert error_of(exc) == ("BucketAlreadyOwnedByYou", 409)
+    assert s3.head_bucket(Bucket=name)["BucketRegion"] == "us-east-1"
+    assert stores_holding(gateway, name) == ["us-east-1"]
+
+
 def test_bucket_already_exists_for_another_account(
     gateway: Gateway, s3: BaseClient, bucket: str
 ) -> None:

@@ -15,7 +15,8 @@ from mrap.names import check_bucket_name
 from mrap.operation import OpRequest, OpResponse, XmlDoc, XmlValue
 from mrap.services import Services
 
-_LEGACY_CONSTRAINTS = {"EU": "eu-west-1", "": "us-east-1"}
+_LEGACY_REGION = "us-east-1"
+_LEGACY_CONSTRAINTS = {"EU": "eu-west-1", "": _LEGACY_REGION}
 _MAX_BUCKETS_PAGE = 10000
 
 
@@ -42,13 +43,20 @@ async def create_bucket(services: Services, req: OpRequest) -> OpResponse:
     check_create_bucket(signed_for, region, constraint)
     services.control.ensure_account(req.principal.account_id)
     ownership = requested_ownership(req)
-    record = services.control.register_bucket(
-        req.bucket,
-        req.principal.account_id,
-        region,
-        object_ownership=ownership,
-        acl=acl_for_new_bucket(services, req, ownership),
-    )
+    try:
+        record = services.control.register_bucket(
+            req.bucket,
+            req.principal.account_id,
+            region,
+            object_ownership=ownership,
+            acl=acl_for_new_bucket(services, req, ownership),
+        )
+    except errors.BucketAlreadyOwnedByYou:
+        # S3's legacy us-east-1 behaviour: re-creating a bucket you own there is a 200.
+        existing = services.control.get_bucket(req.bucket)
+        if region == _LEGACY_REGION and existing is not None and existing.region == region:
+            return OpResponse(headers={"Location": f"/{req.bucket}"})
+        raise
     try:
         await services.regions[region].create_bucket(req.bucket)
         if object_lock.enable_on_create(req):
