@@ -435,3 +435,42 @@ def test_two_workers_serve_and_stop(
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
         )
+
+
+def _client_ports_held(pid: int, port: int) -> set[int]:
+    """Client-side ports of the established connections to `port` that process `pid` holds."""
+    peers: dict[str, int] = {}  # socket inode -> client port
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                peers[inode] = int(remote.rsplit(":", 1)[1], 16)
+    inodes = {os.readlink(fd)[8:-1] for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    return {peers[inode] for inode in inodes if inode in peers}
+
+
+def test_two_workers_share_the_connections(tmp_path: Path, processes: list[Served]) -> None:
+    port = free_port()
+    served = serve(tmp_path, "--port", str(port), "--workers", "2", port=port)
+    processes.append(served)
+    deadline = time.monotonic() + 20
+    while len(workers := _children(served.process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) == 2
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(32)]
+    try:
+        for client in clients:  # an answer means a worker accepted the connection
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for client in clients:
+            assert client.recv(4096).startswith(b"HTTP/1.1 403 ")
+        ours = {client.getsockname()[1] for client in clients}
+        held = [_client_ports_held(pid, port) & ours for pid in workers]
+        # Each worker has its own SO_REUSEPORT socket, so the kernel hashes the 32
+        # connections' source ports across both (all on one has odds of 2 in 2**32).
+        assert held[0] | held[1] == ours and not held[0] & held[1]
+        assert len(held[0]) >= 1 and len(held[1]) >= 1, [len(h) for h in held]
+    finally:
+        for client in clients:
+            client.close()
+    assert served.stop()[0] == 0

@@ -157,19 +157,39 @@ class _Server(web.Server):
         )
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, shared: bool = False) -> socket.socket:
+    """A listening socket on host:port; `shared` ones (SO_REUSEPORT) may share the port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"mrap serve: cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock.listen(1024)
     sock.setblocking(False)
     return sock
 
 
-def bind(settings: Settings) -> socket.socket:
-    """The listening socket, shared by every worker process."""
-    return _listen(settings.host, settings.port)
+def bind(settings: Settings) -> list[socket.socket]:
+    """One listening socket per worker process, all on the gateway's host and port.
+
+    A shared listening socket lets whichever worker wakes first take every connection (a
+    wrk run's 16 connections were seen all on one of two workers); with a SO_REUSEPORT
+    socket each, the kernel hashes connections evenly across the workers. Any process of
+    the same user could join such a group unnoticed, so the port is first taken alone (no
+    SO_REUSEPORT) to fail at start when something else holds it.
+    """
+    if settings.workers == 1:
+        return [_listen(settings.host, settings.port)]
+    _listen(settings.host, settings.port).close()
+    first = _listen(settings.host, settings.port, shared=True)
+    port = first.getsockname()[1]
+    rest = [_listen(settings.host, port, shared=True) for _ in range(settings.workers - 1)]
+    return [first, *rest]
 
 
 def bind_console(settings: Settings) -> socket.socket | None:
@@ -275,25 +295,34 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def run(settings: Settings, sock: socket.socket, console_sock: socket.socket | None = None) -> None:
-    """Serve with `settings.workers` processes; the parent forwards stop signals.
+def run(
+    settings: Settings, socks: list[socket.socket], console_sock: socket.socket | None = None
+) -> None:
+    """Serve with one process per socket of `socks`; the parent forwards stop signals.
 
     Only the first worker serves the console: its sessions live in that process's memory.
     """
-    if settings.workers == 1:
-        run_worker(settings, sock, console_sock)
+    if len(socks) == 1:
+        run_worker(settings, socks[0], console_sock)
         return
     children = []
     parent = os.getpid()
-    for index in range(settings.workers):
+    for index, sock in enumerate(socks):
         pid = os.fork()
         if pid == 0:
             try:
                 _die_with_parent(parent)
+                # A copy of another worker's socket left open here would keep taking its
+                # share of connections after that worker died, with nobody to accept them.
+                for other in socks:
+                    if other is not sock:
+                        other.close()
                 run_worker(settings, sock, console_sock if index == 0 else None)
             finally:
                 os._exit(0)
         children.append(pid)
+    for sock in socks:
+        sock.close()
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
