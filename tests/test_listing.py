@@ -118,6 +118,25 @@ def test_v2_delimiter(s3: BaseClient, tree: str) -> None:
     assert prefixes_of(partial) == ["photos/2006/", "photos/2007/"]
 
 
+def test_empty_delimiter_is_not_echoed(s3: BaseClient, tree: str) -> None:
+    # AWS leaves an empty `delimiter=` out of the result instead of echoing <Delimiter/>.
+    sent: list[str] = []
+    s3.meta.events.register("before-send.s3.*", lambda request, **_: sent.append(request.url))
+    pages = [
+        s3.list_objects_v2(Bucket=tree, Delimiter=""),
+        s3.list_objects(Bucket=tree, Delimiter=""),
+        s3.list_object_versions(Bucket=tree, Delimiter=""),
+        s3.list_multipart_uploads(Bucket=tree, Delimiter=""),
+    ]
+    assert len(sent) == len(pages)
+    assert all("delimiter=" in url for url in sent)
+    for page in pages:
+        assert "Delimiter" not in page
+        assert "CommonPrefixes" not in page
+    assert keys_of(pages[0]) == TREE
+    assert keys_of(pages[1]) == TREE
+
+
 def test_v2_other_delimiters(s3: BaseClient, tree: str) -> None:
     page = s3.list_objects_v2(Bucket=tree, Delimiter="o")
     assert prefixes_of(page) == ["do", "pho", "ro"]

@@ -140,7 +140,8 @@ async def list_objects_v2(services: Services, req: OpRequest) -> OpResponse:
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
         ("Prefix", encoded(req.query.get("prefix", ""), url)),
-        ("Delimiter", encoded(req.query.get("delimiter"), url)),
+        # S3 leaves out an empty `delimiter=` rather than echoing it.
+        ("Delimiter", encoded(req.query.get("delimiter") or None, url)),
         ("MaxKeys", limit),
         ("EncodingType", "url" if url else None),
         ("KeyCount", len(page.entries)),
@@ -163,7 +164,7 @@ async def list_objects(services: Services, req: OpRequest) -> OpResponse:
     limit, url = v1_params(req)
     marker = req.query.get("marker", "")
     page = _list(req, marker, limit)
-    delimiter = req.query.get("delimiter")
+    delimiter = req.query.get("delimiter") or None
     next_marker = page.entries[-1].key if page.truncated and delimiter else None
     children: list[tuple[str, XmlValue]] = [
         ("Name", req.bucket),
