@@ -454,6 +454,33 @@ def test_multipart_completion_makes_a_version(s3: BaseClient, bucket: str) -> No
     assert body_of(s3, bucket, "big", VersionId=first) == b"small first version"
 
 
+def completed_version(s3: BaseClient, bucket: str, key: str) -> str | None:
+    """Complete a one-part upload; the x-amz-version-id header of the answer, if any."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"p1")
+    done = s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    headers: dict[str, str] = done["ResponseMetadata"]["HTTPHeaders"]
+    assert ("VersionId" in done) == ("x-amz-version-id" in headers)
+    return headers.get("x-amz-version-id")
+
+
+def test_version_header_of_writes_follows_the_bucket_state(s3: BaseClient, bucket: str) -> None:
+    # AWS: a bucket that never had versioning answers writes without x-amz-version-id; once
+    # Suspended, the null version is named "null".
+    headers = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["ResponseMetadata"]["HTTPHeaders"]
+    assert "x-amz-version-id" not in headers
+    assert completed_version(s3, bucket, "mp") is None
+    enable(s3, bucket)
+    enable(s3, bucket, "Suspended")
+    assert put(s3, bucket, "k", b"y") == "null"
+    assert completed_version(s3, bucket, "mp") == "null"
+
+
 def test_delete_bucket_needs_every_version_gone(s3: BaseClient, bucket: str) -> None:
     enable(s3, bucket)
     version = put(s3, bucket, "key", b"x")
