@@ -138,6 +138,39 @@ def test_wrong_checksum_is_bad_digest(gateway: Gateway, bucket: str, algorithm: 
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_wrong_part_checksum_is_bad_digest(gateway: Gateway, bucket: str, algorithm: str) -> None:
+    # AWS answers BadDigest (400), naming the algorithm, whatever the request's body.
+    s3 = client(gateway)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm=algorithm)[
+        "UploadId"
+    ]
+    wrong = {f"Checksum{algorithm}": b64sum(algorithm, b"other")}
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part(
+            Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=b"data", **wrong
+        )
+    assert error_of(exc) == (
+        "BadDigest",
+        f"The {algorithm} you specified did not match the calculated checksum.",
+    )
+    assert s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id).get("Parts", []) == []
+
+
+def test_wrong_checksum_of_a_configuration_is_bad_digest(
+    gateway: Gateway, s3: BaseClient, bucket: str
+) -> None:
+    body = (
+        b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b"<Status>Enabled</Status></VersioningConfiguration>"
+    )
+    headers = {"x-amz-checksum-crc32": b64sum("CRC32", b"not the body")}
+    reply = request(gateway, "PUT", f"/{bucket}?versioning", body=body, headers=headers)
+    message = "The CRC32 you specified did not match the calculated checksum."
+    assert (reply.status, reply.code, reply.error["Message"]) == (400, "BadDigest", message)
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_wrong_trailer_is_bad_digest(gateway: Gateway, bucket: str, algorithm: str) -> None:
     s3, _ = trailer_client(gateway)
 
